@@ -1,0 +1,58 @@
+import fastifyCookie from '@fastify/cookie';
+import fastifyCors from '@fastify/cors';
+import { Logger, type LoggerService } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { AppModule } from './app.module.js';
+import { AllExceptionsFilter, sendError } from './common/all-exceptions.filter.js';
+import { DomainError } from './common/domain-error.js';
+import { createValidationPipe } from './common/validation.js';
+import type { AppConfig } from './config/app-config.js';
+
+export const BODY_LIMIT_BYTES = 100 * 1024;
+
+/**
+ * Builds a ready-to-listen Gatehouse app. main.ts and the test suites share it, so what is
+ * tested is what runs.
+ */
+export async function createApp(config: AppConfig, logger: LoggerService | false = false): Promise<NestFastifyApplication> {
+  const adapter = new FastifyAdapter({
+    bodyLimit: BODY_LIMIT_BYTES,
+    trustProxy: config.get('TRUST_PROXY'),
+    // Nest logs through the logger below; Fastify's own request log stays off on the hot path.
+    logger: false,
+  });
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
+    logger,
+    bufferLogs: false,
+    abortOnError: false,
+  });
+  const fastify = app.getHttpAdapter().getInstance();
+  const errorLogger = new Logger('Errors');
+  await app.register(fastifyCookie);
+  await app.register(fastifyCors, {
+    origin: config.get('CORS_ORIGINS'),
+    credentials: true,
+    allowedHeaders: ['Authorization', 'Content-Type', 'X-Auth-Mode', 'X-Requested-With', 'Last-Event-ID'],
+    methods: ['GET', 'POST', 'PATCH', 'DELETE'],
+    maxAge: 600,
+  });
+  app.useGlobalPipes(createValidationPipe());
+  app.useGlobalFilters(new AllExceptionsFilter());
+
+  const document = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle('Gatehouse')
+      .setDescription('Auth server whose revoked tokens stop working at once.')
+      .setVersion('1')
+      .addBearerAuth()
+      .build(),
+  );
+  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
+
+  await app.init();
+  await fastify.ready();
+  return app;
+}

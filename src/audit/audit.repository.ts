@@ -1,0 +1,51 @@
+import { Injectable } from '@nestjs/common';
+import { PrismaService, type Tx } from '../database/prisma.service.js';
+import type { AuditEvent, Prisma } from '../generated/prisma/client.js';
+
+export interface NewAuditEvent {
+  type: string;
+  userId?: string | null;
+  actorId?: string | null;
+  sessionId?: string | null;
+  ip?: string | null;
+  userAgent?: string | null;
+  details?: Record<string, unknown>;
+}
+
+export interface AuditQuery {
+  userId?: string;
+  type?: string;
+  limit: number;
+  /** Return events with an id below this (newest first). */
+  before?: bigint;
+}
+
+@Injectable()
+export class AuditRepository {
+  constructor(private readonly prisma: PrismaService) {}
+
+  async insert(event: NewAuditEvent, tx: Tx = this.prisma): Promise<void> {
+    await tx.auditEvent.create({
+      data: { ...event, details: event.details as Prisma.InputJsonValue | undefined },
+    });
+  }
+
+  async insertMany(events: NewAuditEvent[], tx: Tx = this.prisma): Promise<void> {
+    if (events.length === 0) return;
+    await tx.auditEvent.createMany({
+      data: events.map((event) => ({ ...event, details: event.details as Prisma.InputJsonValue | undefined })),
+    });
+  }
+
+  find(query: AuditQuery): Promise<AuditEvent[]> {
+    return this.prisma.auditEvent.findMany({
+      where: {
+        userId: query.userId,
+        type: query.type,
+        id: query.before !== undefined ? { lt: query.before } : undefined,
+      },
+      orderBy: { id: 'desc' },
+      take: query.limit,
+    });
+  }
+}

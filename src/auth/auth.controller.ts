@@ -1,0 +1,102 @@
+import { Body, Controller, Get, HttpCode, Post, Req, Res, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ThrottlerGuard } from '@nestjs/throttler';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { DomainError } from '../common/domain-error.js';
+import type { RequestContext } from '../audit/audit.service.js';
+import type { VerifiedToken } from '../tokens/access-token.service.js';
+import { toUserResponse } from '../users/user.response.js';
+import { UsersService } from '../users/users.service.js';
+import { ClientContext, CurrentUser, OptionalAuth, Public } from './auth.decorators.js';
+import { LoginDto, LogoutDto, RefreshDto, RegisterDto } from './auth.dto.js';
+import { AuthService, toTokenResponse } from './auth.service.js';
+import { RefreshCookie } from './refresh-cookie.js';
+
+@ApiTags('auth')
+@Controller('auth')
+export class AuthController {
+  constructor(
+    private readonly auth: AuthService,
+    private readonly users: UsersService,
+    private readonly cookie: RefreshCookie,
+  ) {}
+
+  @Public()
+  @UseGuards(ThrottlerGuard)
+  @Post('register')
+  async register(@Body() body: RegisterDto, @ClientContext() context: RequestContext) {
+    return { user: toUserResponse(await this.users.register(body, context)) };
+  }
+
+  @Public()
+  @UseGuards(ThrottlerGuard)
+  @Post('login')
+  @HttpCode(200)
+  async login(
+    @Body() body: LoginDto,
+    @ClientContext() context: RequestContext,
+    @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
+    const issued = await this.auth.login(body.email, body.password, context);
+    return this.respondWithTokens(issued, request, reply);
+  }
+
+  @Public()
+  @UseGuards(ThrottlerGuard)
+  @Post('refresh')
+  @HttpCode(200)
+  async refresh(
+    @Body() body: RefreshDto,
+    @ClientContext() context: RequestContext,
+    @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
+    const source = this.cookie.read(request, body.refreshToken);
+    if (!source) throw new DomainError('invalid_refresh_token', 'No refresh token was sent.');
+    const issued = await this.auth.refresh(source.token, context);
+    return this.respondWithTokens(issued, request, reply, source.fromCookie);
+  }
+
+  @OptionalAuth()
+  @ApiBearerAuth()
+  @Post('logout')
+  @HttpCode(204)
+  async logout(
+    @Body() body: LogoutDto,
+    @CurrentUser() bearer: VerifiedToken | undefined,
+    @ClientContext() context: RequestContext,
+    @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<void> {
+    const source = bearer && !body.refreshToken ? undefined : this.cookie.read(request, body.refreshToken);
+    await this.auth.logout({ refreshToken: source?.token, bearer, context });
+    if (source?.fromCookie || this.cookie.wantsCookie(request)) this.cookie.clear(reply);
+  }
+
+  @ApiBearerAuth()
+  @Post('logout-all')
+  @HttpCode(204)
+  async logoutAll(@CurrentUser() bearer: VerifiedToken, @ClientContext() context: RequestContext): Promise<void> {
+    await this.auth.logoutAll(bearer, context);
+  }
+
+  /** "Is my session still alive?" from the verified, revocation-checked token alone. */
+  @ApiBearerAuth()
+  @Get('session')
+  session(@CurrentUser() bearer: VerifiedToken) {
+    return { active: true, sub: bearer.sub, sid: bearer.sid, role: bearer.role, iat: bearer.iat, exp: bearer.exp };
+  }
+
+  private respondWithTokens(
+    issued: Parameters<typeof toTokenResponse>[0],
+    request: FastifyRequest,
+    reply: FastifyReply,
+    cameFromCookie = false,
+  ) {
+    const cookieMode = cameFromCookie || this.cookie.wantsCookie(request);
+    if (cookieMode) this.cookie.set(reply, issued.refreshToken, issued.refreshExpiresIn);
+    reply.header('cache-control', 'no-store');
+    return toTokenResponse(issued, !cookieMode);
+  }
+}

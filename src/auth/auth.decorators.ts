@@ -1,0 +1,33 @@
+import { createParamDecorator, SetMetadata, type ExecutionContext } from '@nestjs/common';
+import type { FastifyRequest } from 'fastify';
+import type { RequestContext } from '../audit/audit.service.js';
+import type { Role, VerifiedToken } from '../tokens/access-token.service.js';
+
+export const IS_PUBLIC = 'gatehouse:public';
+export const ROLES = 'gatehouse:roles';
+export const OPTIONAL_AUTH = 'gatehouse:optional-auth';
+
+/** No bearer token needed. */
+export const Public = () => SetMetadata(IS_PUBLIC, true);
+
+/** A bearer token is verified if present, but not required (logout, RFC endpoints). */
+export const OptionalAuth = () => SetMetadata(OPTIONAL_AUTH, true);
+
+/** The bearer's role must be one of these (403 forbidden otherwise). */
+export const Roles = (...roles: Role[]) => SetMetadata(ROLES, roles);
+
+export interface AuthenticatedRequest extends FastifyRequest {
+  auth?: VerifiedToken;
+}
+
+/** The verified, revocation-checked access token of the caller. */
+export const CurrentUser = createParamDecorator((_data: unknown, context: ExecutionContext) => {
+  return context.switchToHttp().getRequest<AuthenticatedRequest>().auth;
+});
+
+/** Client IP and user agent, for sessions and the audit trail. */
+export const ClientContext = createParamDecorator((_data: unknown, context: ExecutionContext): RequestContext => {
+  const request = context.switchToHttp().getRequest<FastifyRequest>();
+  const userAgent = request.headers['user-agent'];
+  return { ip: request.ip, userAgent: typeof userAgent === 'string' ? userAgent.slice(0, 512) : undefined };
+});

@@ -1,0 +1,41 @@
+/** The error catalog of API.md: every code Gatehouse answers with, its status and default message. */
+export const ERROR_CODES = {
+  validation_failed: { status: 400, message: 'The request is invalid.' },
+  invalid_credentials: { status: 401, message: 'Email or password is incorrect.' },
+  invalid_token: { status: 401, message: 'The access token is missing or invalid.' },
+  token_expired: { status: 401, message: 'The access token has expired.' },
+  token_revoked: { status: 401, message: 'The access token has been revoked.' },
+  invalid_refresh_token: { status: 401, message: 'The refresh token is invalid or expired.' },
+  refresh_token_reused: {
+    status: 401,
+    message: 'The refresh token was already used; the session has been revoked.',
+  },
+  session_revoked: { status: 401, message: 'The session has been revoked.' },
+  invalid_client: { status: 401, message: 'Client authentication failed.' },
+  account_suspended: { status: 403, message: 'The account is suspended.' },
+  forbidden: { status: 403, message: 'You are not allowed to do this.' },
+  csrf_rejected: { status: 403, message: 'The request lacks a valid CSRF proof.' },
+  not_found: { status: 404, message: 'Not found.' },
+  method_not_allowed: { status: 405, message: 'Method not allowed.' },
+  email_taken: { status: 409, message: 'An account with this email already exists.' },
+  last_admin: { status: 409, message: 'The last active admin cannot be removed, suspended or demoted.' },
+  payload_too_large: { status: 413, message: 'The request body is too large.' },
+  unsupported_media_type: { status: 415, message: 'Send the body as application/json.' },
+  rate_limited: { status: 429, message: 'Too many requests; retry later.' },
+  internal_error: { status: 500, message: 'An unexpected error occurred.' },
+  service_unavailable: { status: 503, message: 'The service is temporarily unavailable; retry later.' },
+} as const satisfies Record<string, { status: number; message: string }>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export interface FieldError {
+  field: string;
+  message: string;
+}
+
+export interface ErrorBody {
+  statusCode: number;
+  code: ErrorCode;
+  message: string;
+  details?: FieldError[];
+}

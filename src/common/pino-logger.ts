@@ -1,0 +1,38 @@
+import type { LoggerService } from '@nestjs/common';
+import { pino, type Logger } from 'pino';
+
+/**
+ * Nest's logger interface over pino: one JSON line per event. Secrets never reach it: services
+ * log ids and reasons, never request bodies, tokens or hashes.
+ */
+export class PinoLogger implements LoggerService {
+  readonly pino: Logger;
+
+  constructor(level: string) {
+    this.pino = pino({ level, base: { service: 'gatehouse' }, timestamp: pino.stdTimeFunctions.isoTime });
+  }
+
+  log(message: unknown, context?: string): void {
+    this.pino.info({ context }, String(message));
+  }
+
+  error(message: unknown, trace?: string, context?: string): void {
+    this.pino.error({ context, trace }, String(message));
+  }
+
+  warn(message: unknown, context?: string): void {
+    this.pino.warn({ context }, String(message));
+  }
+
+  debug(message: unknown, context?: string): void {
+    this.pino.debug({ context }, String(message));
+  }
+
+  verbose(message: unknown, context?: string): void {
+    this.pino.trace({ context }, String(message));
+  }
+
+  fatal(message: unknown, context?: string): void {
+    this.pino.fatal({ context }, String(message));
+  }
+}

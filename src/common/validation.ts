@@ -1,0 +1,32 @@
+import { ValidationPipe, type ValidationError } from '@nestjs/common';
+import { DomainError } from './domain-error.js';
+import type { FieldError } from './error-codes.js';
+
+function flatten(errors: ValidationError[], prefix = ''): FieldError[] {
+  return errors.flatMap((error) => {
+    const field = prefix ? `${prefix}.${error.property}` : error.property;
+    const own = Object.values(error.constraints ?? {}).map((message) => ({ field, message: rewrite(message) }));
+    return [...own, ...flatten(error.children ?? [], field)];
+  });
+}
+
+function rewrite(message: string): string {
+  return message.replace(/^property (\S+) should not exist$/, 'unknown field $1');
+}
+
+/**
+ * Validation at the edge (STYLE.md): whitelisted DTOs, unknown fields rejected, every failure
+ * answered as validation_failed with one `details` entry per offending field.
+ */
+export function createValidationPipe(): ValidationPipe {
+  return new ValidationPipe({
+    whitelist: true,
+    forbidNonWhitelisted: true,
+    forbidUnknownValues: true,
+    transform: true,
+    stopAtFirstError: true,
+    validationError: { target: false, value: false },
+    exceptionFactory: (errors) =>
+      new DomainError('validation_failed', 'The request is invalid.', { details: flatten(errors) }),
+  });
+}

@@ -1,0 +1,34 @@
+import { parseConfig, type ConfigValues } from './config.schema.js';
+
+/**
+ * Typed, validated configuration. Built once at boot from the environment (or, in tests,
+ * from explicit overrides) and injected everywhere else; nothing reads process.env directly.
+ */
+export class AppConfig {
+  readonly values: ConfigValues;
+
+  constructor(values: ConfigValues) {
+    this.values = Object.freeze({ ...values });
+  }
+
+  static fromEnv(env: Record<string, string | undefined> = process.env): AppConfig {
+    return new AppConfig(parseConfig(env));
+  }
+
+  get<K extends keyof ConfigValues>(key: K): ConfigValues[K] {
+    return this.values[key];
+  }
+
+  get isProduction(): boolean {
+    return this.values.NODE_ENV === 'production';
+  }
+
+  get accessTokenTtlMs(): number {
+    return this.values.ACCESS_TOKEN_TTL_SECONDS * 1000;
+  }
+
+  /** How long a revocation must be remembered: a token older than this has expired anyway. */
+  get revocationMemoryMs(): number {
+    return (this.values.ACCESS_TOKEN_TTL_SECONDS + this.values.CLOCK_SKEW_SECONDS) * 1000;
+  }
+}

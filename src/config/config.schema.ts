@@ -1,0 +1,97 @@
+import { z } from 'zod';
+
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const optionalString = z
+  .string()
+  .trim()
+  .transform((value) => (value === '' ? undefined : value))
+  .optional();
+const bool = z
+  .enum(['true', 'false', '1', '0'])
+  .transform((value) => value === 'true' || value === '1');
+
+const clientList = z
+  .string()
+  .default('')
+  .transform((raw, ctx) => {
+    const clients = new Map<string, string>();
+    for (const entry of raw.split(',').map((part) => part.trim()).filter(Boolean)) {
+      const colon = entry.indexOf(':');
+      if (colon <= 0 || colon === entry.length - 1) {
+        ctx.addIssue({ code: 'custom', message: 'expected id:secret pairs separated by commas' });
+        return z.NEVER;
+      }
+      clients.set(entry.slice(0, colon), entry.slice(colon + 1));
+    }
+    return clients;
+  });
+
+/** Every environment variable Gatehouse reads. `.env.example` documents each one. */
+export const configSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  PORT: int(0, 65535).default(3000),
+  HOST: z.string().default('0.0.0.0'),
+  DATABASE_URL: optionalString.pipe(z.url({ protocol: /^postgres(ql)?$/ }).optional()),
+  DATA_DIR: z.string().default('./data'),
+  DATABASE_POOL_SIZE: int(1, 100).default(10),
+  REDIS_URL: optionalString.pipe(z.url({ protocol: /^rediss?$/ }).optional()),
+  REVOCATION_CHANNEL: z.string().min(1).default('gatehouse:revocations'),
+  REVOCATION_SYNC_INTERVAL_MS: int(50, 60_000).default(1000),
+  JWT_ISSUER: z.string().min(1).default('http://localhost:3000'),
+  JWT_AUDIENCE: z.string().min(1).default('gatehouse'),
+  ACCESS_TOKEN_TTL_SECONDS: int(10, 86_400).default(300),
+  CLOCK_SKEW_SECONDS: int(0, 30).default(5),
+  REFRESH_TOKEN_TTL_SECONDS: int(60, 31_536_000).default(2_592_000),
+  REFRESH_REUSE_GRACE_SECONDS: int(0, 300).default(10),
+  BCRYPT_COST: int(4, 15).default(12),
+  PASSWORD_HASH_CONCURRENCY: int(1, 64).optional(),
+  PASSWORD_HASH_QUEUE_TIMEOUT_MS: int(0, 60_000).default(2000),
+  KEY_ENCRYPTION_SECRET: optionalString.pipe(z.string().min(32).optional()),
+  KEY_ENCRYPTION_OLD_SECRETS: optionalString,
+  BOOTSTRAP_ADMIN_EMAIL: optionalString.pipe(z.email().optional()),
+  BOOTSTRAP_ADMIN_PASSWORD: optionalString.pipe(z.string().min(8).max(256).optional()),
+  INTROSPECTION_CLIENTS: clientList,
+  CORS_ORIGINS: z
+    .string()
+    .default('')
+    .transform((raw) => raw.split(',').map((origin) => origin.trim()).filter(Boolean)),
+  COOKIE_SECURE: bool.default(true),
+  RATE_LIMIT_AUTH_PER_MINUTE: int(1, 1_000_000).default(30),
+  TRUST_PROXY: bool.default(false),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type ConfigInput = z.input<typeof configSchema>;
+export type ConfigValues = z.output<typeof configSchema>;
+
+const PLACEHOLDER = /change[-_ ]?me|placeholder|replace[-_ ]?this|your[-_ ]secret/i;
+
+/**
+ * Parses the environment once. Throws a ConfigError naming every bad variable; the caller
+ * prints it and exits non-zero.
+ */
+export function parseConfig(env: Record<string, string | undefined>): ConfigValues {
+  const result = configSchema.safeParse(env);
+  if (!result.success) {
+    const lines = result.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
+    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  const config = result.data;
+  if (config.NODE_ENV === 'production') {
+    if (!config.KEY_ENCRYPTION_SECRET || PLACEHOLDER.test(config.KEY_ENCRYPTION_SECRET)) {
+      throw new ConfigError(
+        'Invalid configuration:\n  KEY_ENCRYPTION_SECRET: required in production (32+ characters, not a placeholder)',
+      );
+    }
+  }
+  if (Boolean(config.BOOTSTRAP_ADMIN_EMAIL) !== Boolean(config.BOOTSTRAP_ADMIN_PASSWORD)) {
+    throw new ConfigError(
+      'Invalid configuration:\n  BOOTSTRAP_ADMIN_EMAIL / BOOTSTRAP_ADMIN_PASSWORD: set both or neither',
+    );
+  }
+  return config;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}

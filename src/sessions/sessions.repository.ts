@@ -1,0 +1,116 @@
+import { Injectable } from '@nestjs/common';
+import { PrismaService, type Tx } from '../database/prisma.service.js';
+import type { Session, User } from '../generated/prisma/client.js';
+
+export interface NewSession {
+  id: string;
+  userId: string;
+  createdAt: Date;
+  expiresAt: Date;
+  userAgent?: string;
+  ip?: string;
+}
+
+export interface TokenWithSession {
+  id: string;
+  sessionId: string;
+  usedAt: Date | null;
+  successorId: string | null;
+  session: Session & { user: User };
+}
+
+const withSessionAndUser = { session: { include: { user: true } } } as const;
+
+/** Sessions and their refresh-token chains (a session is one token family). */
+@Injectable()
+export class SessionsRepository {
+  constructor(private readonly prisma: PrismaService) {}
+
+  async create(tx: Tx, session: NewSession, firstTokenHash: string, firstTokenId: string): Promise<void> {
+    await tx.session.create({ data: { ...session, lastUsedAt: session.createdAt } });
+    await tx.refreshToken.create({ data: { id: firstTokenId, sessionId: session.id, tokenHash: firstTokenHash } });
+  }
+
+  findTokenByHash(tokenHash: string): Promise<TokenWithSession | null> {
+    return this.prisma.refreshToken.findUnique({ where: { tokenHash }, include: withSessionAndUser });
+  }
+
+  findTokenById(id: string): Promise<TokenWithSession | null> {
+    return this.prisma.refreshToken.findUnique({ where: { id }, include: withSessionAndUser });
+  }
+
+  /**
+   * The rotation decision: marks the token used only if nobody did first. Concurrent callers
+   * queue on the row lock; exactly one sees count 1.
+   */
+  async markUsed(tx: Tx, params: { id: string; successorId: string; now: Date }): Promise<boolean> {
+    const { count } = await tx.refreshToken.updateMany({
+      where: { id: params.id, usedAt: null },
+      data: { usedAt: params.now, successorId: params.successorId },
+    });
+    return count === 1;
+  }
+
+  async insertToken(tx: Tx, token: { id: string; sessionId: string; tokenHash: string }): Promise<void> {
+    await tx.refreshToken.create({ data: token });
+  }
+
+  /** Records use of a live session; false if it was revoked or expired meanwhile. */
+  async touchLive(tx: Tx, params: { id: string; now: Date; userAgent?: string; ip?: string }): Promise<boolean> {
+    const { count } = await tx.session.updateMany({
+      where: { id: params.id, revokedAt: null, expiresAt: { gt: params.now } },
+      data: { lastUsedAt: params.now, userAgent: params.userAgent, ip: params.ip },
+    });
+    return count === 1;
+  }
+
+  /** Remembers that `kid` signed a token for the session (for key revocation with revokeSessions). */
+  async linkSigningKey(tx: Tx, sessionId: string, kid: string): Promise<void> {
+    await tx.$executeRaw`INSERT INTO session_signing_keys (session_id, kid) VALUES (${sessionId}::uuid, ${kid}) ON CONFLICT DO NOTHING`;
+  }
+
+  findById(id: string): Promise<Session | null> {
+    return this.prisma.session.findUnique({ where: { id } });
+  }
+
+  findLiveByUser(userId: string, now: Date): Promise<Session[]> {
+    return this.prisma.session.findMany({
+      where: { userId, revokedAt: null, expiresAt: { gt: now } },
+      orderBy: { createdAt: 'desc' },
+    });
+  }
+
+  /** True if this call revoked it (false: already revoked or unknown). */
+  async revoke(tx: Tx, params: { id: string; reason: string; now: Date; userId?: string }): Promise<boolean> {
+    const { count } = await tx.session.updateMany({
+      where: { id: params.id, userId: params.userId, revokedAt: null },
+      data: { revokedAt: params.now, revokedReason: params.reason },
+    });
+    return count === 1;
+  }
+
+  /** One statement for "every session of the user" (optionally sparing one). Returns the count. */
+  async revokeAllForUser(tx: Tx, params: { userId: string; reason: string; now: Date; exceptSessionId?: string }): Promise<number> {
+    const { count } = await tx.session.updateMany({
+      where: {
+        userId: params.userId,
+        revokedAt: null,
+        id: params.exceptSessionId ? { not: params.exceptSessionId } : undefined,
+      },
+      data: { revokedAt: params.now, revokedReason: params.reason },
+    });
+    return count;
+  }
+
+  /**
+   * Revokes every live session that ever received a token signed by `kid`, returning the ids of
+   * those that may still hold a live access token (used within `activeSince`).
+   */
+  async revokeAllForKey(tx: Tx, params: { kid: string; reason: string; now: Date; activeSince: Date }): Promise<string[]> {
+    const rows = await tx.$queryRaw<Array<{ id: string; last_used_at: Date }>>`
+      UPDATE sessions SET revoked_at = ${params.now}, revoked_reason = ${params.reason}
+      WHERE revoked_at IS NULL AND id IN (SELECT session_id FROM session_signing_keys WHERE kid = ${params.kid})
+      RETURNING id, last_used_at`;
+    return rows.filter((row) => row.last_used_at > params.activeSince).map((row) => row.id);
+  }
+}

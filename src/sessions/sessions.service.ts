@@ -1,0 +1,280 @@
+import { randomUUID } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import { AppConfig } from '../config/app-config.js';
+import { DomainError } from '../common/domain-error.js';
+import { Transactions } from '../database/transactions.service.js';
+import type { Tx } from '../database/prisma.service.js';
+import type { User } from '../generated/prisma/client.js';
+import { AuditService, type RequestContext } from '../audit/audit.service.js';
+import { AccessTokenService } from '../tokens/access-token.service.js';
+import { KeyMaterial } from '../tokens/key-material.js';
+import { RevocationService } from '../tokens/revocation/revocation.service.js';
+import type { Revocation, RevocationReason } from '../tokens/revocation/revocation.types.js';
+import { deriveSuccessor, generateRefreshToken, hashRefreshToken } from './refresh-token.js';
+import { SessionsRepository, type TokenWithSession } from './sessions.repository.js';
+
+export type SessionUser = User;
+
+export interface IssuedTokens {
+  accessToken: string;
+  expiresIn: number;
+  refreshToken: string;
+  refreshExpiresIn: number;
+  sessionId: string;
+  /** The user row as of this refresh (login passes its own); callers map it for responses. */
+  user: User;
+}
+
+export interface SessionView {
+  id: string;
+  createdAt: string;
+  lastUsedAt: string;
+  expiresAt: string;
+  userAgent: string | null;
+  ip: string | null;
+  current: boolean;
+}
+
+/**
+ * Sessions and refresh rotation (DESIGN.md "Refresh rotation and theft detection"), and every
+ * way a session ends. Each revocation commits with its RevocationEvent, then is announced.
+ */
+@Injectable()
+export class SessionsService {
+  constructor(
+    private readonly config: AppConfig,
+    private readonly repository: SessionsRepository,
+    private readonly transactions: Transactions,
+    private readonly accessTokens: AccessTokenService,
+    private readonly revocations: RevocationService,
+    private readonly audit: AuditService,
+    private readonly keyMaterial: KeyMaterial,
+  ) {}
+
+  /** Opens a session for an authenticated user (login). */
+  async start(user: SessionUser, context: RequestContext): Promise<IssuedTokens> {
+    const now = new Date();
+    const sessionId = randomUUID();
+    const refreshToken = generateRefreshToken();
+    const expiresAt = new Date(now.getTime() + this.config.get('REFRESH_TOKEN_TTL_SECONDS') * 1000);
+    const access = this.accessTokens.issue({ userId: user.id, sessionId, role: user.role, sessionCreatedAt: now });
+    await this.transactions.run(async (tx) => {
+      await this.repository.create(
+        tx,
+        { id: sessionId, userId: user.id, createdAt: now, expiresAt, userAgent: context.userAgent, ip: context.ip },
+        hashRefreshToken(refreshToken),
+        randomUUID(),
+      );
+      await this.repository.linkSigningKey(tx, sessionId, access.kid);
+      await this.audit.record({ type: 'login_succeeded', userId: user.id, sessionId, ...context }, tx);
+    });
+    return {
+      accessToken: access.token,
+      expiresIn: access.expiresIn,
+      refreshToken,
+      refreshExpiresIn: secondsUntil(expiresAt, now),
+      sessionId,
+      user,
+    };
+  }
+
+  /** Rotates a refresh token. One conditional update decides the winner among concurrent calls. */
+  async refresh(presented: string, context: RequestContext): Promise<IssuedTokens> {
+    const found = await this.repository.findTokenByHash(hashRefreshToken(presented));
+    this.assertRefreshable(found);
+    if (found.usedAt === null) {
+      const rotated = await this.tryRotate(found, presented, context);
+      if (rotated) return rotated;
+    }
+    // Someone rotated this token already (maybe a concurrent request a moment ago).
+    const current = await this.repository.findTokenById(found.id);
+    this.assertRefreshable(current);
+    const graceMs = this.config.get('REFRESH_REUSE_GRACE_SECONDS') * 1000;
+    if (current.usedAt && current.successorId && Date.now() - current.usedAt.getTime() <= graceMs) {
+      return this.issueFor(current, deriveSuccessor(this.keyMaterial.successorKey, presented, current.successorId));
+    }
+    await this.revokeForReuse(current, context);
+    throw new DomainError('refresh_token_reused');
+  }
+
+  private assertRefreshable(found: TokenWithSession | null): asserts found is TokenWithSession {
+    if (!found) throw new DomainError('invalid_refresh_token');
+    if (found.session.user.status === 'suspended') throw new DomainError('account_suspended');
+    if (found.session.revokedAt) throw new DomainError('session_revoked');
+    if (found.session.expiresAt.getTime() <= Date.now()) throw new DomainError('invalid_refresh_token');
+  }
+
+  private async tryRotate(found: TokenWithSession, presented: string, context: RequestContext): Promise<IssuedTokens | undefined> {
+    const now = new Date();
+    const successorId = randomUUID();
+    const successor = deriveSuccessor(this.keyMaterial.successorKey, presented, successorId);
+    const { session } = found;
+    const access = this.accessTokens.issue({
+      userId: session.userId,
+      sessionId: session.id,
+      role: session.user.role,
+      sessionCreatedAt: session.createdAt,
+    });
+    const won = await this.transactions.run(async (tx) => {
+      if (!(await this.repository.markUsed(tx, { id: found.id, successorId, now }))) return false;
+      if (!(await this.repository.touchLive(tx, { id: session.id, now, ...context }))) {
+        throw new DomainError('session_revoked');
+      }
+      await this.repository.insertToken(tx, { id: successorId, sessionId: session.id, tokenHash: hashRefreshToken(successor) });
+      await this.repository.linkSigningKey(tx, session.id, access.kid);
+      await this.audit.record({ type: 'token_refreshed', userId: session.userId, sessionId: session.id, ...context }, tx);
+      return true;
+    });
+    if (!won) return undefined;
+    return this.tokens(found, access, successor);
+  }
+
+  /** A benign repeat within the grace window: same successor, fresh access token. */
+  private issueFor(found: TokenWithSession, successor: string): IssuedTokens {
+    const { session } = found;
+    const access = this.accessTokens.issue({
+      userId: session.userId,
+      sessionId: session.id,
+      role: session.user.role,
+      sessionCreatedAt: session.createdAt,
+    });
+    return this.tokens(found, access, successor);
+  }
+
+  private tokens(found: TokenWithSession, access: { token: string; expiresIn: number }, refreshToken: string): IssuedTokens {
+    return {
+      accessToken: access.token,
+      expiresIn: access.expiresIn,
+      refreshToken,
+      refreshExpiresIn: secondsUntil(found.session.expiresAt, new Date()),
+      sessionId: found.session.id,
+      user: found.session.user,
+    };
+  }
+
+  private async revokeForReuse(found: TokenWithSession, context: RequestContext): Promise<void> {
+    const { session } = found;
+    await this.revokeSession({
+      sessionId: session.id,
+      userId: session.userId,
+      reason: 'refresh_reuse',
+      audit: { type: 'refresh_token_reused', ...context, details: { tokenId: found.id } },
+    });
+  }
+
+  /** Revokes one session (idempotent). Returns false if it was unknown or already revoked. */
+  async revokeSession(params: {
+    sessionId: string;
+    userId: string;
+    reason: RevocationReason;
+    actorId?: string;
+    audit: { type: string; ip?: string; userAgent?: string; details?: Record<string, unknown> };
+  }): Promise<boolean> {
+    const revocation = await this.transactions.run(async (tx) => {
+      const now = new Date();
+      const revoked = await this.repository.revoke(tx, { id: params.sessionId, userId: params.userId, reason: params.reason, now });
+      if (!revoked) return undefined;
+      await this.audit.record(
+        {
+          type: params.audit.type,
+          userId: params.userId,
+          actorId: params.actorId ?? params.userId,
+          sessionId: params.sessionId,
+          ip: params.audit.ip,
+          userAgent: params.audit.userAgent,
+          details: { reason: params.reason, ...params.audit.details },
+        },
+        tx,
+      );
+      return this.revocations.record(tx, { sid: params.sessionId, userId: params.userId, reason: params.reason });
+    });
+    if (revocation) this.revocations.announce([revocation]);
+    return Boolean(revocation);
+  }
+
+  /**
+   * Revokes every session of a user inside the caller's transaction: one UPDATE and one
+   * user-wide RevocationEvent (a single cache entry however many sessions there are).
+   * The caller announces the returned revocation after commit.
+   */
+  async revokeAllForUserIn(
+    tx: Tx,
+    params: { userId: string; reason: RevocationReason; exceptSessionId?: string },
+  ): Promise<{ revocation: Revocation; count: number }> {
+    const now = new Date();
+    const count = await this.repository.revokeAllForUser(tx, { ...params, now });
+    const revocation = await this.revocations.record(tx, {
+      sub: params.userId,
+      notBefore: now,
+      exceptSid: params.exceptSessionId,
+      reason: params.reason,
+    });
+    return { revocation, count };
+  }
+
+  async revokeAllForUser(params: {
+    userId: string;
+    reason: RevocationReason;
+    actorId?: string;
+    exceptSessionId?: string;
+    audit: { type: string; ip?: string; userAgent?: string; details?: Record<string, unknown> };
+  }): Promise<number> {
+    const { revocation, count } = await this.transactions.run(async (tx) => {
+      const result = await this.revokeAllForUserIn(tx, params);
+      await this.audit.record(
+        {
+          type: params.audit.type,
+          userId: params.userId,
+          actorId: params.actorId ?? params.userId,
+          ip: params.audit.ip,
+          userAgent: params.audit.userAgent,
+          details: { reason: params.reason, sessionsRevoked: result.count, ...params.audit.details },
+        },
+        tx,
+      );
+      return result;
+    });
+    this.revocations.announce([revocation]);
+    return count;
+  }
+
+  /** After the caller's transaction commits: enforce its revocations everywhere. */
+  announce(revocations: Revocation[]): void {
+    this.revocations.announce(revocations);
+  }
+
+  /** The session a refresh token belongs to, for logout and RFC 7009 revocation. */
+  async findSessionByRefreshToken(presented: string): Promise<{ sessionId: string; userId: string } | undefined> {
+    const found = await this.repository.findTokenByHash(hashRefreshToken(presented));
+    return found ? { sessionId: found.sessionId, userId: found.session.userId } : undefined;
+  }
+
+  async listLive(userId: string, currentSessionId?: string): Promise<SessionView[]> {
+    const sessions = await this.repository.findLiveByUser(userId, new Date());
+    return sessions.map((session) => ({
+      id: session.id,
+      createdAt: session.createdAt.toISOString(),
+      lastUsedAt: session.lastUsedAt.toISOString(),
+      expiresAt: session.expiresAt.toISOString(),
+      userAgent: session.userAgent,
+      ip: session.ip,
+      current: session.id === currentSessionId,
+    }));
+  }
+
+  /** DELETE /sessions/:id: only the caller's own sessions; anything else is not_found. */
+  async revokeOwn(params: { userId: string; sessionId: string; context: RequestContext }): Promise<void> {
+    const session = await this.repository.findById(params.sessionId);
+    if (!session || session.userId !== params.userId) throw new DomainError('not_found', 'Session not found.');
+    await this.revokeSession({
+      sessionId: params.sessionId,
+      userId: params.userId,
+      reason: 'session_deleted',
+      audit: { type: 'session_revoked', ...params.context },
+    });
+  }
+}
+
+function secondsUntil(when: Date, now: Date): number {
+  return Math.max(0, Math.floor((when.getTime() - now.getTime()) / 1000));
+}

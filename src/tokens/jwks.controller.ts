@@ -1,0 +1,18 @@
+import { Controller, Get, Header } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
+import { Public } from '../auth/auth.decorators.js';
+import { SigningKeysService } from './signing-keys.service.js';
+
+@ApiTags('keys')
+@Public()
+@Controller('.well-known')
+export class JwksController {
+  constructor(private readonly keys: SigningKeysService) {}
+
+  /** Public halves of every key whose tokens may still be alive. */
+  @Get('jwks.json')
+  @Header('cache-control', 'public, max-age=60')
+  jwks() {
+    return { keys: this.keys.jwks() };
+  }
+}

@@ -1,0 +1,77 @@
+import type { Revocation } from './revocation.types.js';
+
+export interface RevocationCheck {
+  sid: string;
+  sub: string;
+  kid: string;
+  /** When the session was authenticated, ms since epoch (the token's `auth_time`). */
+  authTimeMs: number;
+}
+
+interface UserEntry {
+  notBefore: number;
+  exceptSid?: string;
+  forgetAt: number;
+}
+
+/**
+ * The per-instance revocation list (DESIGN.md "The hot path", step 3): three maps, O(1)
+ * lookups, no I/O. An entry is forgotten once every token it could match has expired
+ * (`memoryMs` = access TTL + leeway after the revocation), so memory is bounded by
+ * revocations per TTL window, not by users or sessions.
+ */
+export class RevocationCache {
+  private readonly sessions = new Map<string, number>();
+  private readonly users = new Map<string, UserEntry>();
+  private readonly keys = new Map<string, number>();
+
+  constructor(private readonly memoryMs: number) {}
+
+  apply(revocation: Revocation, now = Date.now()): void {
+    const forgetAt = Math.max(revocation.revokedAt, revocation.notBefore ?? 0) + this.memoryMs;
+    if (forgetAt <= now) return;
+    if (revocation.sid) {
+      this.sessions.set(revocation.sid, Math.max(forgetAt, this.sessions.get(revocation.sid) ?? 0));
+    } else if (revocation.kid) {
+      this.keys.set(revocation.kid, Math.max(forgetAt, this.keys.get(revocation.kid) ?? 0));
+    } else if (revocation.sub && revocation.notBefore !== undefined) {
+      this.applyUser(revocation.sub, revocation.notBefore, revocation.exceptSid, forgetAt);
+    }
+  }
+
+  private applyUser(sub: string, notBefore: number, exceptSid: string | undefined, forgetAt: number): void {
+    const existing = this.users.get(sub);
+    if (!existing || notBefore >= existing.notBefore) {
+      // The later cut-off covers the earlier one. Its spared session was live when the later
+      // change was made (it authenticated that request), so the earlier cut-off did not hit it.
+      this.users.set(sub, { notBefore, exceptSid, forgetAt: Math.max(forgetAt, existing?.forgetAt ?? 0) });
+      return;
+    }
+    // An older cut-off arriving late: keep the later one, and stop sparing a session the
+    // older one did not spare (erring towards rejection).
+    existing.forgetAt = Math.max(existing.forgetAt, forgetAt);
+    if (existing.exceptSid && existing.exceptSid !== exceptSid) existing.exceptSid = undefined;
+  }
+
+  /** The reason a token is revoked, or undefined if it is not. */
+  check(token: RevocationCheck): 'session' | 'user' | 'key' | undefined {
+    if (this.sessions.has(token.sid)) return 'session';
+    if (this.keys.has(token.kid)) return 'key';
+    const user = this.users.get(token.sub);
+    if (user && token.authTimeMs < user.notBefore && token.sid !== user.exceptSid) return 'user';
+    return undefined;
+  }
+
+  /** Drops entries no live token can match any more. */
+  prune(now = Date.now()): number {
+    let removed = 0;
+    for (const [sid, forgetAt] of this.sessions) if (forgetAt <= now && this.sessions.delete(sid)) removed++;
+    for (const [kid, forgetAt] of this.keys) if (forgetAt <= now && this.keys.delete(kid)) removed++;
+    for (const [sub, entry] of this.users) if (entry.forgetAt <= now && this.users.delete(sub)) removed++;
+    return removed;
+  }
+
+  get size(): number {
+    return this.sessions.size + this.users.size + this.keys.size;
+  }
+}

@@ -1,0 +1,64 @@
+import { Injectable } from '@nestjs/common';
+import { PrismaService, type Tx } from '../../database/prisma.service.js';
+import type { RevocationEvent } from '../../generated/prisma/client.js';
+import type { NewRevocation, Revocation } from './revocation.types.js';
+
+/**
+ * Serialises revocation writers for the rest of their transaction, so ids become visible in
+ * id order and a reader's "id > cursor" never skips an id a slower transaction commits later.
+ */
+const REVOCATION_WRITE_LOCK = 0x67617465; // "gate"
+
+function toRevocation(row: RevocationEvent): Revocation {
+  return {
+    id: row.id.toString(),
+    sid: row.sessionId ?? undefined,
+    sub: row.sessionId ? undefined : (row.userId ?? undefined),
+    notBefore: row.notBefore?.getTime(),
+    exceptSid: row.exceptSessionId ?? undefined,
+    kid: row.kid ?? undefined,
+    reason: row.reason,
+    revokedAt: row.createdAt.getTime(),
+  };
+}
+
+@Injectable()
+export class RevocationEventsRepository {
+  constructor(private readonly prisma: PrismaService) {}
+
+  /** Must run inside the transaction that makes the revocation (DESIGN.md). */
+  async insert(tx: Tx, revocation: NewRevocation, now = new Date()): Promise<Revocation> {
+    await tx.$executeRaw`SELECT pg_advisory_xact_lock(${REVOCATION_WRITE_LOCK})`;
+    const data =
+      'sid' in revocation
+        ? { sessionId: revocation.sid, userId: revocation.userId }
+        : 'sub' in revocation
+          ? { userId: revocation.sub, notBefore: revocation.notBefore, exceptSessionId: revocation.exceptSid }
+          : { kid: revocation.kid };
+    const row = await tx.revocationEvent.create({ data: { ...data, reason: revocation.reason, createdAt: now } });
+    return toRevocation(row);
+  }
+
+  async findAfter(cursor: bigint, limit: number): Promise<Revocation[]> {
+    const rows = await this.prisma.revocationEvent.findMany({ where: { id: { gt: cursor } }, orderBy: { id: 'asc' }, take: limit });
+    return rows.map(toRevocation);
+  }
+
+  async findSince(since: Date, upTo: bigint): Promise<Revocation[]> {
+    const rows = await this.prisma.revocationEvent.findMany({
+      where: { createdAt: { gt: since }, id: { lte: upTo } },
+      orderBy: { id: 'asc' },
+    });
+    return rows.map(toRevocation);
+  }
+
+  async maxId(): Promise<bigint> {
+    const result = await this.prisma.revocationEvent.aggregate({ _max: { id: true } });
+    return result._max.id ?? 0n;
+  }
+
+  async deleteOlderThan(cutoff: Date): Promise<number> {
+    const { count } = await this.prisma.revocationEvent.deleteMany({ where: { createdAt: { lt: cutoff } } });
+    return count;
+  }
+}

@@ -1,0 +1,57 @@
+import { Injectable } from '@nestjs/common';
+import { PrismaService, type Tx } from '../database/prisma.service.js';
+import type { SigningKey } from '../generated/prisma/client.js';
+
+/** Serialises "make sure one key is active" across instances booting or rotating together. */
+const SIGNING_KEY_LOCK = 0x6b657973; // "keys"
+
+export interface NewSigningKey {
+  kid: string;
+  publicJwk: Record<string, string>;
+  privateKeyEncrypted: string;
+}
+
+@Injectable()
+export class SigningKeysRepository {
+  constructor(private readonly prisma: PrismaService) {}
+
+  findAll(): Promise<SigningKey[]> {
+    return this.prisma.signingKey.findMany({ orderBy: { createdAt: 'asc' } });
+  }
+
+  async lock(tx: Tx): Promise<void> {
+    await tx.$executeRaw`SELECT pg_advisory_xact_lock(${SIGNING_KEY_LOCK})`;
+  }
+
+  findActive(tx: Tx): Promise<SigningKey | null> {
+    return tx.signingKey.findFirst({ where: { status: 'active' }, orderBy: { createdAt: 'desc' } });
+  }
+
+  findByKid(tx: Tx, kid: string): Promise<SigningKey | null> {
+    return tx.signingKey.findUnique({ where: { kid } });
+  }
+
+  create(tx: Tx, key: NewSigningKey): Promise<SigningKey> {
+    return tx.signingKey.create({ data: { ...key, status: 'active' } });
+  }
+
+  /** Every active key but `exceptKid` becomes retiring (one active key at a time). */
+  async retireActive(tx: Tx, exceptKid: string, now: Date): Promise<void> {
+    await tx.signingKey.updateMany({
+      where: { status: 'active', kid: { not: exceptKid } },
+      data: { status: 'retiring', retiredAt: now },
+    });
+  }
+
+  async markRevoked(tx: Tx, kid: string, now: Date): Promise<boolean> {
+    const { count } = await tx.signingKey.updateMany({
+      where: { kid, status: { not: 'revoked' } },
+      data: { status: 'revoked', revokedAt: now },
+    });
+    return count === 1;
+  }
+
+  async updateEncrypted(kid: string, privateKeyEncrypted: string): Promise<void> {
+    await this.prisma.signingKey.update({ where: { kid }, data: { privateKeyEncrypted } });
+  }
+}

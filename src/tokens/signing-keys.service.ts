@@ -1,0 +1,166 @@
+import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import { AppConfig } from '../config/app-config.js';
+import { Transactions } from '../database/transactions.service.js';
+import type { Tx } from '../database/prisma.service.js';
+import type { SigningKey } from '../generated/prisma/client.js';
+import { KeyMaterial } from './key-material.js';
+import { RevocationService } from './revocation/revocation.service.js';
+import { SigningKeysRepository } from './signing-keys.repository.js';
+
+export type KeyStatus = 'active' | 'retiring' | 'revoked';
+
+export interface LoadedKey {
+  kid: string;
+  status: KeyStatus;
+  publicKey: KeyObject;
+  publicJwk: Record<string, string>;
+  /** Decrypted only for the active key: the one that signs. */
+  privateKey?: KeyObject;
+  createdAt: Date;
+  retiredAt: Date | null;
+  revokedAt: Date | null;
+}
+
+export interface PublicJwk {
+  kty: string;
+  crv: string;
+  x: string;
+  y: string;
+  kid: string;
+  alg: 'ES256';
+  use: 'sig';
+}
+
+/** Reload keys from the database at most this often when a token names an unknown kid. */
+const UNKNOWN_KID_RELOAD_INTERVAL_MS = 1000;
+
+/**
+ * ES256 signing keys: generated on first boot, private halves encrypted at rest, public halves
+ * held in memory for verification. A token's kid is looked up here, never taken from the token.
+ */
+@Injectable()
+export class SigningKeysService implements OnModuleInit {
+  private readonly logger = new Logger('SigningKeys');
+  private keys = new Map<string, LoadedKey>();
+  private activeKid: string | undefined;
+  private reloading: Promise<void> | undefined;
+  private lastReloadAt = 0;
+
+  constructor(
+    private readonly config: AppConfig,
+    private readonly repository: SigningKeysRepository,
+    private readonly transactions: Transactions,
+    private readonly keyMaterial: KeyMaterial,
+    revocations: RevocationService,
+  ) {
+    revocations.onKeysChanged(() => void this.reload());
+  }
+
+  async onModuleInit(): Promise<void> {
+    await this.transactions.run(async (tx) => {
+      await this.repository.lock(tx);
+      if (!(await this.repository.findActive(tx))) {
+        const key = await this.createKey(tx);
+        this.logger.log(`generated signing key ${key.kid}`);
+      }
+    });
+    await this.reload();
+  }
+
+  /** The key that signs new tokens. */
+  get active(): LoadedKey {
+    const key = this.activeKid ? this.keys.get(this.activeKid) : undefined;
+    if (!key?.privateKey) throw new Error('no active signing key loaded');
+    return key;
+  }
+
+  get(kid: string): LoadedKey | undefined {
+    return this.keys.get(kid);
+  }
+
+  list(): LoadedKey[] {
+    return [...this.keys.values()];
+  }
+
+  /** Keys whose tokens may still be alive: the active one and retiring ones within TTL + leeway. */
+  jwks(now = Date.now()): PublicJwk[] {
+    return this.list()
+      .filter((key) => key.status === 'active' || (key.status === 'retiring' && this.retiringStillNeeded(key, now)))
+      .map((key) => ({
+        kty: key.publicJwk.kty!,
+        crv: key.publicJwk.crv!,
+        x: key.publicJwk.x!,
+        y: key.publicJwk.y!,
+        kid: key.kid,
+        alg: 'ES256' as const,
+        use: 'sig' as const,
+      }));
+  }
+
+  retiringStillNeeded(key: LoadedKey, now = Date.now()): boolean {
+    return !key.retiredAt || key.retiredAt.getTime() + this.config.revocationMemoryMs > now;
+  }
+
+  /** Creates a new active key inside the caller's transaction (which must hold the key lock). */
+  async createKey(tx: Tx): Promise<SigningKey> {
+    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const jwk = publicKey.export({ format: 'jwk' }) as Record<string, string>;
+    const created = await this.repository.create(tx, {
+      kid: thumbprint(jwk),
+      publicJwk: { kty: jwk.kty!, crv: jwk.crv!, x: jwk.x!, y: jwk.y! },
+      privateKeyEncrypted: this.keyMaterial.encrypt(privateKey.export({ format: 'pem', type: 'pkcs8' }).toString()),
+    });
+    await this.repository.retireActive(tx, created.kid, new Date());
+    return created;
+  }
+
+  /** Re-reads every key (single-flight): after rotation or revocation anywhere. */
+  reload(): Promise<void> {
+    this.reloading ??= this.load().finally(() => (this.reloading = undefined));
+    return this.reloading;
+  }
+
+  /**
+   * A token named a kid this instance does not know: maybe another instance just rotated.
+   * Reload, but at most once a second, so junk kids cannot hammer the database.
+   */
+  async reloadForUnknownKid(kid: string): Promise<boolean> {
+    if (Date.now() - this.lastReloadAt >= UNKNOWN_KID_RELOAD_INTERVAL_MS) await this.reload();
+    else await this.reloading;
+    return this.keys.has(kid);
+  }
+
+  private async load(): Promise<void> {
+    this.lastReloadAt = Date.now();
+    const rows = await this.repository.findAll();
+    const next = new Map<string, LoadedKey>();
+    let activeKid: string | undefined;
+    for (const row of rows) {
+      const status = row.status as KeyStatus;
+      const previous = this.keys.get(row.kid);
+      const loaded: LoadedKey = {
+        kid: row.kid,
+        status,
+        publicKey: previous?.publicKey ?? createPublicKey({ key: row.publicJwk as Record<string, string>, format: 'jwk' }),
+        publicJwk: row.publicJwk as Record<string, string>,
+        createdAt: row.createdAt,
+        retiredAt: row.retiredAt,
+        revokedAt: row.revokedAt,
+      };
+      if (status === 'active') {
+        loaded.privateKey = previous?.privateKey ?? createPrivateKey(this.keyMaterial.decrypt(row.privateKeyEncrypted));
+        activeKid = row.kid;
+      }
+      next.set(row.kid, loaded);
+    }
+    this.keys = next;
+    this.activeKid = activeKid;
+  }
+}
+
+/** RFC 7638 JWK thumbprint: a stable, content-derived key id. */
+function thumbprint(jwk: Record<string, string>): string {
+  const canonical = JSON.stringify({ crv: jwk.crv, kty: jwk.kty, x: jwk.x, y: jwk.y });
+  return createHash('sha256').update(canonical).digest('base64url');
+}

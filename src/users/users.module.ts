@@ -1,0 +1,15 @@
+import { Module } from '@nestjs/common';
+import { AuditModule } from '../audit/audit.module.js';
+import { SessionsModule } from '../sessions/sessions.module.js';
+import { PasswordHasher } from './password-hasher.service.js';
+import { UsersController } from './users.controller.js';
+import { UsersRepository } from './users.repository.js';
+import { UsersService } from './users.service.js';
+
+@Module({
+  imports: [SessionsModule, AuditModule],
+  controllers: [UsersController],
+  providers: [UsersRepository, UsersService, PasswordHasher],
+  exports: [UsersService],
+})
+export class UsersModule {}

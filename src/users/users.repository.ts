@@ -1,0 +1,93 @@
+import { Injectable } from '@nestjs/common';
+import { PrismaService, type Tx } from '../database/prisma.service.js';
+import { Prisma, type User } from '../generated/prisma/client.js';
+
+export interface NewUser {
+  id: string;
+  email: string;
+  passwordHash: string;
+  name?: string | null;
+  role: 'user' | 'admin';
+}
+
+export interface UserPageQuery {
+  limit: number;
+  /** Return users with an id after this one (UUIDv7 ids: id order is creation order). */
+  after?: string;
+  emailContains?: string;
+}
+
+const ADMIN_CHANGES_LOCK = 0x61646d6e; // "admn"
+
+@Injectable()
+export class UsersRepository {
+  constructor(private readonly prisma: PrismaService) {}
+
+  /** Inserts a user; false if the (normalized) email is taken. */
+  async create(user: NewUser): Promise<User | undefined> {
+    try {
+      return await this.prisma.user.create({ data: user });
+    } catch (error) {
+      if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002') return undefined;
+      throw error;
+    }
+  }
+
+  createIn(tx: Tx, user: NewUser): Promise<User> {
+    return tx.user.create({ data: user });
+  }
+
+  findByEmail(email: string): Promise<User | null> {
+    return this.prisma.user.findUnique({ where: { email } });
+  }
+
+  findById(id: string, tx: Tx = this.prisma): Promise<User | null> {
+    return tx.user.findUnique({ where: { id } });
+  }
+
+  /** Row-locks the user for the rest of the transaction (serialises admin changes to one user). */
+  async lockById(tx: Tx, id: string): Promise<User | null> {
+    const rows = await tx.$queryRaw<Array<{ id: string }>>`SELECT id FROM users WHERE id = ${id}::uuid FOR UPDATE`;
+    return rows.length === 0 ? null : tx.user.findUnique({ where: { id } });
+  }
+
+  /**
+   * Serialises every change that could remove the last active admin (and bootstrap), so
+   * "count admins, then demote" cannot interleave between two requests.
+   */
+  async lockAdminChanges(tx: Tx): Promise<void> {
+    await tx.$executeRaw`SELECT pg_advisory_xact_lock(${ADMIN_CHANGES_LOCK})`;
+  }
+
+  async countActiveAdmins(tx: Tx = this.prisma): Promise<number> {
+    return tx.user.count({ where: { role: 'admin', status: 'active' } });
+  }
+
+  async updatePassword(tx: Tx, id: string, passwordHash: string): Promise<void> {
+    await tx.user.update({ where: { id }, data: { passwordHash } });
+  }
+
+  setRole(tx: Tx, id: string, role: 'user' | 'admin'): Promise<User> {
+    return tx.user.update({ where: { id }, data: { role } });
+  }
+
+  setStatus(tx: Tx, id: string, status: 'active' | 'suspended', suspendedReason: string | null): Promise<User> {
+    return tx.user.update({ where: { id }, data: { status, suspendedReason } });
+  }
+
+  async delete(tx: Tx, id: string): Promise<boolean> {
+    const { count } = await tx.user.deleteMany({ where: { id } });
+    return count === 1;
+  }
+
+  findPage(query: UserPageQuery): Promise<User[]> {
+    return this.prisma.user.findMany({
+      where: {
+        id: query.after ? { gt: query.after } : undefined,
+        email: query.emailContains ? { contains: query.emailContains } : undefined,
+      },
+      orderBy: { id: 'asc' },
+      take: query.limit,
+    });
+  }
+}

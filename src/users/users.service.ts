@@ -1,0 +1,160 @@
+import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { AppConfig } from '../config/app-config.js';
+import { DomainError } from '../common/domain-error.js';
+import { uuidv7 } from '../common/uuid.js';
+import { Transactions } from '../database/transactions.service.js';
+import { AuditService, type RequestContext } from '../audit/audit.service.js';
+import { SessionsService } from '../sessions/sessions.service.js';
+import type { User } from '../generated/prisma/client.js';
+import { PasswordHasher } from './password-hasher.service.js';
+import { normalizeEmail } from './user.response.js';
+import { UsersRepository } from './users.repository.js';
+
+@Injectable()
+export class UsersService implements OnApplicationBootstrap {
+  private readonly logger = new Logger('Users');
+
+  constructor(
+    private readonly config: AppConfig,
+    private readonly repository: UsersRepository,
+    private readonly passwords: PasswordHasher,
+    private readonly transactions: Transactions,
+    private readonly sessions: SessionsService,
+    private readonly audit: AuditService,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.bootstrapAdmin();
+  }
+
+  async register(input: { email: string; password: string; name?: string }, context: RequestContext): Promise<User> {
+    const passwordHash = await this.passwords.hash(input.password);
+    const user = await this.repository.create({
+      id: uuidv7(),
+      email: normalizeEmail(input.email),
+      passwordHash,
+      name: input.name ?? null,
+      role: 'user',
+    });
+    if (!user) throw new DomainError('email_taken');
+    this.audit.recordDetached({ type: 'user_registered', userId: user.id, actorId: user.id, ...context });
+    return user;
+  }
+
+  /**
+   * Checks email and password. Unknown email and wrong password cost the same (one bcrypt
+   * compare) and answer the same; suspension is revealed only to someone who knows the password.
+   */
+  async authenticate(email: string, password: string, context: RequestContext): Promise<User> {
+    const user = await this.repository.findByEmail(normalizeEmail(email));
+    const valid = await this.passwords.verify(password, user?.passwordHash);
+    if (!user || !valid) {
+      this.audit.recordDetached({ type: 'login_failed', userId: user?.id ?? null, ...context, details: { reason: 'invalid_credentials' } });
+      throw new DomainError('invalid_credentials');
+    }
+    if (user.status === 'suspended') {
+      this.audit.recordDetached({ type: 'login_failed', userId: user.id, ...context, details: { reason: 'account_suspended' } });
+      throw new DomainError('account_suspended');
+    }
+    return user;
+  }
+
+  async getById(id: string): Promise<User> {
+    const user = await this.repository.findById(id);
+    if (!user) throw new DomainError('not_found', 'User not found.');
+    return user;
+  }
+
+  /** Changes the password and revokes every other session of the user, in one transaction. */
+  async changePassword(params: {
+    userId: string;
+    sessionId: string;
+    currentPassword: string;
+    newPassword: string;
+    context: RequestContext;
+  }): Promise<void> {
+    const user = await this.getById(params.userId);
+    if (!(await this.passwords.verify(params.currentPassword, user.passwordHash))) {
+      throw new DomainError('invalid_credentials', 'The current password is incorrect.');
+    }
+    const passwordHash = await this.passwords.hash(params.newPassword);
+    const { revocation } = await this.transactions.run(async (tx) => {
+      await this.repository.updatePassword(tx, user.id, passwordHash);
+      const result = await this.sessions.revokeAllForUserIn(tx, {
+        userId: user.id,
+        reason: 'password_change',
+        exceptSessionId: params.sessionId,
+      });
+      await this.audit.record(
+        {
+          type: 'password_changed',
+          userId: user.id,
+          actorId: user.id,
+          sessionId: params.sessionId,
+          ...params.context,
+          details: { reason: 'password_change', sessionsRevoked: result.count },
+        },
+        tx,
+      );
+      return result;
+    });
+    this.sessions.announce([revocation]);
+  }
+
+  /** DELETE /users/me: password required; the last active admin cannot delete itself. */
+  async deleteSelf(params: { userId: string; password: string; context: RequestContext }): Promise<void> {
+    const user = await this.getById(params.userId);
+    if (!(await this.passwords.verify(params.password, user.passwordHash))) {
+      throw new DomainError('invalid_credentials', 'The password is incorrect.');
+    }
+    await this.deleteUser({ userId: user.id, actorId: user.id, context: params.context });
+  }
+
+  /** Deletes a user and revokes every session, in one transaction (self-service and admin). */
+  async deleteUser(params: { userId: string; actorId: string; context: RequestContext }): Promise<void> {
+    const { revocation } = await this.transactions.run(async (tx) => {
+      await this.repository.lockAdminChanges(tx);
+      const user = await this.repository.lockById(tx, params.userId);
+      if (!user) throw new DomainError('not_found', 'User not found.');
+      if (user.role === 'admin' && user.status === 'active' && (await this.repository.countActiveAdmins(tx)) <= 1) {
+        throw new DomainError('last_admin');
+      }
+      const result = await this.sessions.revokeAllForUserIn(tx, { userId: user.id, reason: 'deletion' });
+      await this.repository.delete(tx, user.id);
+      await this.audit.record(
+        {
+          type: 'user_deleted',
+          userId: user.id,
+          actorId: params.actorId,
+          ...params.context,
+          details: { reason: 'deletion', email: user.email, sessionsRevoked: result.count },
+        },
+        tx,
+      );
+      return result;
+    });
+    this.sessions.announce([revocation]);
+  }
+
+  /** Creates the first admin from BOOTSTRAP_ADMIN_* when no admin exists (safe across instances). */
+  private async bootstrapAdmin(): Promise<void> {
+    const email = this.config.get('BOOTSTRAP_ADMIN_EMAIL');
+    const password = this.config.get('BOOTSTRAP_ADMIN_PASSWORD');
+    if (!email || !password) return;
+    if ((await this.repository.countActiveAdmins()) > 0) return;
+    const passwordHash = await this.passwords.hash(password);
+    const created = await this.transactions.run(async (tx) => {
+      await this.repository.lockAdminChanges(tx);
+      if ((await this.repository.countActiveAdmins(tx)) > 0) return undefined;
+      if (await this.repository.findByEmail(normalizeEmail(email))) {
+        this.logger.warn(`BOOTSTRAP_ADMIN_EMAIL ${normalizeEmail(email)} belongs to an existing non-admin user; not promoting it`);
+        return undefined;
+      }
+      return this.repository.createIn(tx, { id: uuidv7(), email: normalizeEmail(email), passwordHash, role: 'admin' });
+    });
+    if (created) {
+      this.logger.log(`bootstrap admin: ${created.email}`);
+      this.audit.recordDetached({ type: 'admin_bootstrapped', userId: created.id });
+    }
+  }
+}
