@@ -22,6 +22,8 @@ export async function createApp(config: AppConfig, logger: LoggerService | false
     trustProxy: config.get('TRUST_PROXY'),
     // Nest logs through the logger below; Fastify's own request log stays off on the hot path.
     logger: false,
+    // Long-lived SSE streams must not hold up shutdown.
+    forceCloseConnections: true,
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
     logger,

@@ -13,6 +13,7 @@ export interface NewSession {
 
 export interface TokenWithSession {
   id: string;
+  createdAt: Date;
   sessionId: string;
   usedAt: Date | null;
   successorId: string | null;
@@ -103,14 +104,20 @@ export class SessionsRepository {
   }
 
   /**
-   * Revokes every live session that ever received a token signed by `kid`, returning the ids of
-   * those that may still hold a live access token (used within `activeSince`).
+   * Revokes every live session that ever received a token signed by `kid`. Returns all revoked
+   * ids, and those used within `activeSince` (they may still hold a live access token).
    */
-  async revokeAllForKey(tx: Tx, params: { kid: string; reason: string; now: Date; activeSince: Date }): Promise<string[]> {
-    const rows = await tx.$queryRaw<Array<{ id: string; last_used_at: Date }>>`
+  async revokeAllForKey(
+    tx: Tx,
+    params: { kid: string; reason: string; now: Date; activeSince: Date },
+  ): Promise<{ revokedIds: string[]; liveIds: Array<{ id: string; userId: string }> }> {
+    const rows = await tx.$queryRaw<Array<{ id: string; user_id: string; last_used_at: Date }>>`
       UPDATE sessions SET revoked_at = ${params.now}, revoked_reason = ${params.reason}
       WHERE revoked_at IS NULL AND id IN (SELECT session_id FROM session_signing_keys WHERE kid = ${params.kid})
-      RETURNING id, last_used_at`;
-    return rows.filter((row) => row.last_used_at > params.activeSince).map((row) => row.id);
+      RETURNING id, user_id, last_used_at`;
+    return {
+      revokedIds: rows.map((row) => row.id),
+      liveIds: rows.filter((row) => row.last_used_at > params.activeSince).map((row) => ({ id: row.id, userId: row.user_id })),
+    };
   }
 }

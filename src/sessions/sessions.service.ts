@@ -25,6 +25,14 @@ export interface IssuedTokens {
   user: User;
 }
 
+export interface RefreshIntrospection {
+  sub: string;
+  sid: string;
+  role: 'user' | 'admin';
+  iat: number;
+  exp: number;
+}
+
 export interface SessionView {
   id: string;
   createdAt: string;
@@ -212,6 +220,22 @@ export class SessionsService {
     return { revocation, count };
   }
 
+  /**
+   * Inside the caller's transaction: revokes every session that received a token signed by
+   * `kid`. Only sessions used within the last access TTL can still hold a live token, so only
+   * those need a cache entry; the rest are merely closed for refresh.
+   */
+  async revokeAllForKeyIn(tx: Tx, kid: string): Promise<{ revocations: Revocation[]; count: number }> {
+    const now = new Date();
+    const activeSince = new Date(now.getTime() - this.config.revocationMemoryMs);
+    const { revokedIds, liveIds } = await this.repository.revokeAllForKey(tx, { kid, reason: 'key_revoked', now, activeSince });
+    const revocations: Revocation[] = [];
+    for (const session of liveIds) {
+      revocations.push(await this.revocations.record(tx, { sid: session.id, userId: session.userId, reason: 'key_revoked' }));
+    }
+    return { revocations, count: revokedIds.length };
+  }
+
   async revokeAllForUser(params: {
     userId: string;
     reason: RevocationReason;
@@ -241,6 +265,24 @@ export class SessionsService {
   /** After the caller's transaction commits: enforce its revocations everywhere. */
   announce(revocations: Revocation[]): void {
     this.revocations.announce(revocations);
+  }
+
+  /**
+   * RFC 7662 for a refresh token: live only if it is the current (unused) token of a live,
+   * unexpired session of an active user.
+   */
+  async introspectRefreshToken(presented: string): Promise<RefreshIntrospection | undefined> {
+    const found = await this.repository.findTokenByHash(hashRefreshToken(presented));
+    if (!found || found.usedAt) return undefined;
+    const { session } = found;
+    if (session.revokedAt || session.expiresAt.getTime() <= Date.now() || session.user.status !== 'active') return undefined;
+    return {
+      sub: session.userId,
+      sid: session.id,
+      role: session.user.role,
+      iat: Math.floor(found.createdAt.getTime() / 1000),
+      exp: Math.floor(session.expiresAt.getTime() / 1000),
+    };
   }
 
   /** The session a refresh token belongs to, for logout and RFC 7009 revocation. */

@@ -113,6 +113,18 @@ export class AccessTokenService implements OnModuleDestroy {
     return claims;
   }
 
+  /**
+   * For RFC 7009 revocation: a genuine token of ours (signature, iss, aud, claims), expired or
+   * not. Undefined for anything else.
+   */
+  async verifySignatureIgnoringExpiry(token: string): Promise<VerifiedToken | undefined> {
+    try {
+      return await this.verifyUncached(token, { ignoreExpiration: true });
+    } catch {
+      return undefined;
+    }
+  }
+
   private assertNotRevoked(claims: VerifiedToken): void {
     const revoked = this.revocations.check({
       sid: claims.sid,
@@ -123,7 +135,7 @@ export class AccessTokenService implements OnModuleDestroy {
     if (revoked) throw new DomainError('token_revoked');
   }
 
-  private async verifyUncached(token: string): Promise<VerifiedToken> {
+  private async verifyUncached(token: string, options: { ignoreExpiration?: boolean } = {}): Promise<VerifiedToken> {
     if (token.length > 4096) throw new DomainError('invalid_token');
     const header = decodeHeader(token);
     if (!header || header.alg !== 'ES256' || typeof header.typ !== 'string' || !TOKEN_TYPES.has(header.typ.toLowerCase())) {
@@ -146,6 +158,7 @@ export class AccessTokenService implements OnModuleDestroy {
         issuer: this.issuer,
         audience: this.audience,
         clockTolerance: this.leeway,
+        ignoreExpiration: options.ignoreExpiration ?? false,
       });
     } catch (error) {
       if ((error as Error).name === 'TokenExpiredError') throw new DomainError('token_expired');

@@ -52,7 +52,7 @@ export class SigningKeysService implements OnModuleInit {
     private readonly repository: SigningKeysRepository,
     private readonly transactions: Transactions,
     private readonly keyMaterial: KeyMaterial,
-    revocations: RevocationService,
+    private readonly revocations: RevocationService,
   ) {
     revocations.onKeysChanged(() => void this.reload());
   }
@@ -113,6 +113,33 @@ export class SigningKeysService implements OnModuleInit {
     });
     await this.repository.retireActive(tx, created.kid, new Date());
     return created;
+  }
+
+  /** POST /admin/keys/rotate: a new key signs from now on; the old one retires gracefully. */
+  async rotate(): Promise<LoadedKey> {
+    const created = await this.transactions.run(async (tx) => {
+      await this.repository.lock(tx);
+      return this.createKey(tx);
+    });
+    await this.reload();
+    this.revocations.announceKeysChanged();
+    return this.keys.get(created.kid)!;
+  }
+
+  /**
+   * Marks a key revoked inside the caller's transaction (which also records the revocation
+   * event). Revoking the active key first activates a fresh one, so signing never stops.
+   * Returns undefined for an unknown kid, false if it was already revoked.
+   */
+  async revokeIn(tx: Tx, kid: string): Promise<{ replacedBy?: string } | undefined | false> {
+    await this.repository.lock(tx);
+    const key = await this.repository.findByKid(tx, kid);
+    if (!key) return undefined;
+    if (key.status === 'revoked') return false;
+    let replacedBy: string | undefined;
+    if (key.status === 'active') replacedBy = (await this.createKey(tx)).kid;
+    await this.repository.markRevoked(tx, kid, new Date());
+    return { replacedBy };
   }
 
   /** Re-reads every key (single-flight): after rotation or revocation anywhere. */

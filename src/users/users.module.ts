@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { AuditModule } from '../audit/audit.module.js';
 import { SessionsModule } from '../sessions/sessions.module.js';
 import { PasswordHasher } from './password-hasher.service.js';
+import { UserAdministration } from './user-administration.service.js';
 import { UsersController } from './users.controller.js';
 import { UsersRepository } from './users.repository.js';
 import { UsersService } from './users.service.js';
@@ -9,7 +10,7 @@ import { UsersService } from './users.service.js';
 @Module({
   imports: [SessionsModule, AuditModule],
   controllers: [UsersController],
-  providers: [UsersRepository, UsersService, PasswordHasher],
-  exports: [UsersService],
+  providers: [UsersRepository, UsersService, UserAdministration, PasswordHasher],
+  exports: [UsersService, UserAdministration],
 })
 export class UsersModule {}

@@ -8,6 +8,8 @@ import { RevocationEventsRepository } from './revocation-events.repository.js';
 import type { NewRevocation, Revocation } from './revocation.types.js';
 
 const CATCH_UP_BATCH = 1000;
+/** How long revocation events stay in the database for feed consumers resuming late. */
+const RETENTION_MS = 24 * 60 * 60 * 1000;
 
 /**
  * Write, then broadcast, then catch up (DESIGN.md). Revocations are recorded inside the
@@ -18,11 +20,15 @@ const CATCH_UP_BATCH = 1000;
 export class RevocationService implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('Revocation');
   readonly cache: RevocationCache;
-  /** Emits 'revocation' for every revocation this instance applies (metrics, SSE wake-ups). */
+  /**
+   * Emits 'ordered' with each revocation read by the catch-up loop: every revocation exactly
+   * once, in id order, without gaps (the revocation feed builds on this).
+   */
   readonly events = new EventEmitter();
   private readonly keyListeners = new Set<() => void>();
   private cursor = 0n;
   private syncing: Promise<void> | undefined;
+  private syncAgain = false;
   private timers: NodeJS.Timeout[] = [];
 
   constructor(
@@ -47,6 +53,7 @@ export class RevocationService implements OnModuleInit, OnApplicationShutdown {
     const interval = this.config.get('REVOCATION_SYNC_INTERVAL_MS');
     this.timers.push(setInterval(() => void this.syncNow(), interval).unref());
     this.timers.push(setInterval(() => this.cache.prune(), 30_000).unref());
+    this.timers.push(setInterval(() => void this.pruneStored(), 60 * 60 * 1000).unref());
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -63,6 +70,18 @@ export class RevocationService implements OnModuleInit, OnApplicationShutdown {
     return this.cursor;
   }
 
+  /** Stored revocations with an id above `cursor`, oldest first (feed resume). */
+  readAfter(cursor: bigint, limit: number): Promise<Revocation[]> {
+    return this.repository.findAfter(cursor, limit);
+  }
+
+  /** Everything revoked within the last TTL + leeway, up to the newest id: a complete start. */
+  async readRecent(): Promise<{ revocations: Revocation[]; upTo: bigint }> {
+    const upTo = await this.repository.maxId();
+    const revocations = await this.repository.findSince(new Date(Date.now() - this.config.revocationMemoryMs), upTo);
+    return { revocations, upTo };
+  }
+
   /** Writes the revocation in the caller's transaction; announce() it after commit. */
   record(tx: Tx, revocation: NewRevocation): Promise<Revocation> {
     return this.repository.insert(tx, revocation);
@@ -71,9 +90,11 @@ export class RevocationService implements OnModuleInit, OnApplicationShutdown {
   /** After commit: enforce here at once, and tell every other instance. */
   announce(revocations: Revocation[]): void {
     for (const revocation of revocations) {
-      this.apply(revocation);
+      this.cache.apply(revocation);
       this.bus.publish({ type: 'revocation', revocation });
     }
+    // Pick it up in order for the feed right away rather than at the next tick.
+    if (revocations.length > 0) void this.syncNow();
   }
 
   /** Tells other instances the set of signing keys changed (rotation, revocation). */
@@ -89,12 +110,30 @@ export class RevocationService implements OnModuleInit, OnApplicationShutdown {
     return this.cache.check(token);
   }
 
-  /** Reads revocations newer than the cursor from the database (single-flight). */
+  /**
+   * Reads revocations newer than the cursor from the database. Single-flight; a request that
+   * arrives mid-read runs one more read, so nothing committed before the request waits a tick.
+   */
   syncNow(): Promise<void> {
-    this.syncing ??= this.catchUp()
+    if (this.syncing) {
+      this.syncAgain = true;
+      return this.syncing;
+    }
+    this.syncing = (async () => {
+      do {
+        this.syncAgain = false;
+        await this.catchUp();
+      } while (this.syncAgain);
+    })()
       .catch((error: unknown) => this.logger.warn(`revocation catch-up failed: ${(error as Error).message}`))
       .finally(() => (this.syncing = undefined));
     return this.syncing;
+  }
+
+  /** Rows older than any resume point worth serving; tokens they covered expired long ago. */
+  private async pruneStored(): Promise<void> {
+    const keepMs = Math.max(RETENTION_MS, this.config.revocationMemoryMs);
+    await this.repository.deleteOlderThan(new Date(Date.now() - keepMs)).catch(() => undefined);
   }
 
   private async catchUp(): Promise<void> {
@@ -102,7 +141,8 @@ export class RevocationService implements OnModuleInit, OnApplicationShutdown {
       const batch = await this.repository.findAfter(this.cursor, CATCH_UP_BATCH);
       for (const revocation of batch) {
         if (revocation.kid) this.notifyKeyListeners();
-        this.apply(revocation);
+        this.cache.apply(revocation);
+        this.events.emit('ordered', revocation);
       }
       if (batch.length > 0) this.cursor = BigInt(batch[batch.length - 1]!.id);
       if (batch.length < CATCH_UP_BATCH) return;
@@ -115,12 +155,8 @@ export class RevocationService implements OnModuleInit, OnApplicationShutdown {
       return;
     }
     if (message.revocation.kid) this.notifyKeyListeners();
-    this.apply(message.revocation);
-  }
-
-  private apply(revocation: Revocation): void {
-    this.cache.apply(revocation);
-    this.events.emit('revocation', revocation);
+    this.cache.apply(message.revocation);
+    void this.syncNow();
   }
 
   private notifyKeyListeners(): void {

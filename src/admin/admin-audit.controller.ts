@@ -1,0 +1,23 @@
+import { Controller, Get, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { AuditService } from '../audit/audit.service.js';
+import { Roles } from '../auth/auth.decorators.js';
+import { AuditQuery } from './admin.dto.js';
+
+@ApiTags('admin')
+@ApiBearerAuth()
+@Roles('admin')
+@Controller('admin/audit')
+export class AdminAuditController {
+  constructor(private readonly audit: AuditService) {}
+
+  @Get()
+  list(@Query() query: AuditQuery) {
+    return this.audit.list({
+      userId: query.userId,
+      type: query.type,
+      limit: query.limit,
+      before: query.cursor ? BigInt(query.cursor) : undefined,
+    });
+  }
+}

@@ -1,0 +1,37 @@
+import { Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import type { RequestContext } from '../audit/audit.service.js';
+import { ClientContext, CurrentUser, Roles } from '../auth/auth.decorators.js';
+import type { VerifiedToken } from '../tokens/access-token.service.js';
+import { KidParam, RevokeKeyQuery } from './admin.dto.js';
+import { KeyAdministration } from './key-administration.service.js';
+
+@ApiTags('admin')
+@ApiBearerAuth()
+@Roles('admin')
+@Controller('admin/keys')
+export class AdminKeysController {
+  constructor(private readonly keys: KeyAdministration) {}
+
+  @Get()
+  async list() {
+    return { keys: await this.keys.list() };
+  }
+
+  @Post('rotate')
+  @HttpCode(201)
+  rotate(@CurrentUser() admin: VerifiedToken, @ClientContext() context: RequestContext) {
+    return this.keys.rotate({ actorId: admin.sub, context });
+  }
+
+  @Post(':kid/revoke')
+  @HttpCode(204)
+  async revoke(
+    @Param() params: KidParam,
+    @Query() query: RevokeKeyQuery,
+    @CurrentUser() admin: VerifiedToken,
+    @ClientContext() context: RequestContext,
+  ): Promise<void> {
+    await this.keys.revoke(params.kid, query.revokeSessions === 'true', { actorId: admin.sub, context });
+  }
+}

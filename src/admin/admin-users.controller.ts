@@ -1,0 +1,74 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import type { RequestContext } from '../audit/audit.service.js';
+import { ClientContext, CurrentUser, Roles } from '../auth/auth.decorators.js';
+import { UuidParam } from '../common/uuid-param.pipe.js';
+import type { VerifiedToken } from '../tokens/access-token.service.js';
+import { UserAdministration } from '../users/user-administration.service.js';
+import { UsersService } from '../users/users.service.js';
+import { ChangeRoleDto, ListUsersQuery, ReasonDto } from './admin.dto.js';
+
+@ApiTags('admin')
+@ApiBearerAuth()
+@Roles('admin')
+@Controller('admin/users')
+export class AdminUsersController {
+  constructor(
+    private readonly administration: UserAdministration,
+    private readonly users: UsersService,
+  ) {}
+
+  @Get()
+  list(@Query() query: ListUsersQuery) {
+    return this.administration.list(query);
+  }
+
+  @Get(':id')
+  detail(@Param('id', UuidParam) id: string) {
+    return this.administration.detail(id);
+  }
+
+  @Patch(':id/role')
+  async changeRole(
+    @Param('id', UuidParam) id: string,
+    @Body() body: ChangeRoleDto,
+    @CurrentUser() admin: VerifiedToken,
+    @ClientContext() context: RequestContext,
+  ) {
+    return { user: await this.administration.changeRole(id, body.role, { actorId: admin.sub, context }) };
+  }
+
+  @Post(':id/suspend')
+  @HttpCode(200)
+  async suspend(
+    @Param('id', UuidParam) id: string,
+    @Body() body: ReasonDto,
+    @CurrentUser() admin: VerifiedToken,
+    @ClientContext() context: RequestContext,
+  ) {
+    return { user: await this.administration.suspend(id, body.reason, { actorId: admin.sub, context }) };
+  }
+
+  @Post(':id/unsuspend')
+  @HttpCode(200)
+  async unsuspend(@Param('id', UuidParam) id: string, @CurrentUser() admin: VerifiedToken, @ClientContext() context: RequestContext) {
+    return { user: await this.administration.unsuspend(id, { actorId: admin.sub, context }) };
+  }
+
+  @Post(':id/revoke-sessions')
+  @HttpCode(204)
+  async revokeSessions(
+    @Param('id', UuidParam) id: string,
+    @Body() body: ReasonDto,
+    @CurrentUser() admin: VerifiedToken,
+    @ClientContext() context: RequestContext,
+  ): Promise<void> {
+    await this.administration.revokeSessions(id, body.reason, { actorId: admin.sub, context });
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  async delete(@Param('id', UuidParam) id: string, @CurrentUser() admin: VerifiedToken, @ClientContext() context: RequestContext): Promise<void> {
+    await this.users.deleteUser({ userId: id, actorId: admin.sub, context });
+  }
+}

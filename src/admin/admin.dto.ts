@@ -1,0 +1,78 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform, Type } from 'class-transformer';
+import { IsBooleanString, IsIn, IsInt, IsOptional, IsString, IsUUID, Length, Matches, Max, MaxLength, Min } from 'class-validator';
+
+export class ListUsersQuery {
+  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 50 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  limit: number = 50;
+
+  @ApiPropertyOptional({ description: 'nextCursor from the previous page' })
+  @IsOptional()
+  @IsUUID()
+  cursor?: string;
+
+  @ApiPropertyOptional({ description: 'Users whose email contains this text (case-insensitive)' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(254)
+  email?: string;
+}
+
+export class ChangeRoleDto {
+  @ApiProperty({ enum: ['user', 'admin'] })
+  @IsIn(['user', 'admin'])
+  role: 'user' | 'admin';
+}
+
+export class ReasonDto {
+  @ApiPropertyOptional({ maxLength: 500 })
+  @IsOptional()
+  @Transform(({ value }) => (typeof value === 'string' ? value.trim() : value))
+  @IsString()
+  @Length(1, 500)
+  reason?: string;
+}
+
+export class AuditQuery {
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsUUID()
+  userId?: string;
+
+  @ApiPropertyOptional({ example: 'login_failed' })
+  @IsOptional()
+  @IsString()
+  @Matches(/^[a-z_]{1,64}$/)
+  type?: string;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(200)
+  limit: number = 50;
+
+  @ApiPropertyOptional({ description: 'nextCursor from the previous page' })
+  @IsOptional()
+  @Matches(/^[0-9]{1,19}$/)
+  cursor?: string;
+}
+
+export class RevokeKeyQuery {
+  @ApiPropertyOptional({ enum: ['true', 'false'], default: 'false' })
+  @IsOptional()
+  @IsBooleanString()
+  @IsIn(['true', 'false'])
+  revokeSessions?: 'true' | 'false';
+}
+
+export class KidParam {
+  @Matches(/^[A-Za-z0-9_-]{1,128}$/)
+  kid: string;
+}

@@ -1,0 +1,16 @@
+import { Module } from '@nestjs/common';
+import { SessionsModule } from '../sessions/sessions.module.js';
+import { TokensModule } from '../tokens/tokens.module.js';
+import { ClientAuth } from './client-auth.service.js';
+import { OAuthController } from './oauth.controller.js';
+import { OAuthService } from './oauth.service.js';
+import { RevocationFeedController } from './revocation-feed.controller.js';
+import { RevocationFeed } from './revocation-feed.service.js';
+
+@Module({
+  imports: [TokensModule, SessionsModule],
+  controllers: [OAuthController, RevocationFeedController],
+  providers: [ClientAuth, OAuthService, RevocationFeed],
+  exports: [RevocationFeed],
+})
+export class OAuthModule {}

@@ -1,0 +1,80 @@
+import type { ServerResponse } from 'node:http';
+import { Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { RevocationService } from '../tokens/revocation/revocation.service.js';
+import { toWire, type Revocation } from '../tokens/revocation/revocation.types.js';
+
+const HEARTBEAT_MS = 15_000;
+const BACKLOG_BATCH = 1000;
+
+/**
+ * GET /events/revocations: a server-sent event per revocation, ids = RevocationEvent ids.
+ * A new consumer first gets every revocation of the last TTL + leeway (or everything after its
+ * Last-Event-ID), then an `event: ready`, then live events in id order without gaps: live events
+ * come from the catch-up loop, which reads the database in commit order.
+ */
+@Injectable()
+export class RevocationFeed implements OnModuleDestroy {
+  private readonly open = new Set<ServerResponse>();
+
+  constructor(private readonly revocations: RevocationService) {}
+
+  onModuleDestroy(): void {
+    for (const response of this.open) response.end();
+    this.open.clear();
+  }
+
+  get connections(): number {
+    return this.open.size;
+  }
+
+  async stream(response: ServerResponse, lastEventId: bigint | undefined): Promise<void> {
+    response.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-store',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no',
+    });
+    response.write('retry: 1000\n\n');
+    this.open.add(response);
+
+    let lastSent = lastEventId ?? 0n;
+    let pending: Revocation[] | undefined = [];
+    const send = (revocation: Revocation) => {
+      const id = BigInt(revocation.id);
+      if (id <= lastSent) return;
+      lastSent = id;
+      response.write(`id: ${revocation.id}\nevent: revocation\ndata: ${JSON.stringify(toWire(revocation))}\n\n`);
+    };
+    const onOrdered = (revocation: Revocation) => (pending ? pending.push(revocation) : send(revocation));
+    const heartbeat = setInterval(() => response.write(': ping\n\n'), HEARTBEAT_MS).unref();
+    const close = () => {
+      clearInterval(heartbeat);
+      this.revocations.events.off('ordered', onOrdered);
+      this.open.delete(response);
+    };
+    response.on('close', close);
+    // Listen first, then read the backlog: whatever commits in between arrives either way.
+    this.revocations.events.on('ordered', onOrdered);
+
+    try {
+      if (lastEventId === undefined) {
+        const { revocations, upTo } = await this.revocations.readRecent();
+        revocations.forEach(send);
+        if (upTo > lastSent) lastSent = upTo;
+      } else {
+        for (;;) {
+          const batch = await this.revocations.readAfter(lastSent, BACKLOG_BATCH);
+          batch.forEach(send);
+          if (batch.length < BACKLOG_BATCH) break;
+        }
+      }
+    } catch {
+      response.end();
+      return;
+    }
+    const buffered = pending;
+    pending = undefined;
+    buffered.forEach(send);
+    response.write(`id: ${lastSent}\nevent: ready\ndata: ${JSON.stringify({ lastEventId: lastSent.toString() })}\n\n`);
+  }
+}
