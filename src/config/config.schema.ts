@@ -51,6 +51,7 @@ export const configSchema = z.object({
   BOOTSTRAP_ADMIN_EMAIL: optionalString.pipe(z.email().optional()),
   BOOTSTRAP_ADMIN_PASSWORD: optionalString.pipe(z.string().min(8).max(256).optional()),
   INTROSPECTION_CLIENTS: clientList,
+  SSE_HEARTBEAT_SECONDS: int(1, 300).default(15),
   CORS_ORIGINS: z
     .string()
     .default('')

@@ -1,9 +1,9 @@
 import type { ServerResponse } from 'node:http';
 import { Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { AppConfig } from '../config/app-config.js';
 import { RevocationService } from '../tokens/revocation/revocation.service.js';
 import { toWire, type Revocation } from '../tokens/revocation/revocation.types.js';
 
-const HEARTBEAT_MS = 15_000;
 const BACKLOG_BATCH = 1000;
 
 /**
@@ -16,7 +16,10 @@ const BACKLOG_BATCH = 1000;
 export class RevocationFeed implements OnModuleDestroy {
   private readonly open = new Set<ServerResponse>();
 
-  constructor(private readonly revocations: RevocationService) {}
+  constructor(
+    private readonly config: AppConfig,
+    private readonly revocations: RevocationService,
+  ) {}
 
   onModuleDestroy(): void {
     for (const response of this.open) response.end();
@@ -46,7 +49,7 @@ export class RevocationFeed implements OnModuleDestroy {
       response.write(`id: ${revocation.id}\nevent: revocation\ndata: ${JSON.stringify(toWire(revocation))}\n\n`);
     };
     const onOrdered = (revocation: Revocation) => (pending ? pending.push(revocation) : send(revocation));
-    const heartbeat = setInterval(() => response.write(': ping\n\n'), HEARTBEAT_MS).unref();
+    const heartbeat = setInterval(() => response.write(': ping\n\n'), this.config.get('SSE_HEARTBEAT_SECONDS') * 1000).unref();
     const close = () => {
       clearInterval(heartbeat);
       this.revocations.events.off('ordered', onOrdered);

@@ -130,7 +130,7 @@ export class AccessTokenService implements OnModuleDestroy {
       sid: claims.sid,
       sub: claims.sub,
       kid: claims.kid,
-      authTimeMs: claims.auth_time * 1000,
+      authTimeMs: Math.round(claims.auth_time * 1000),
     });
     if (revoked) throw new DomainError('token_revoked');
   }

@@ -70,11 +70,13 @@ export class RedisBus implements RevocationBus {
       if (this.connected) this.logger.warn('lost Redis; revocations now arrive through the database catch-up only');
       this.connected = false;
     });
-    // Neither call may hold up boot: without Redis the instance runs on the catch-up loop.
-    this.subscriber.subscribe(this.channel).catch((error: Error) => {
+    // Wait briefly for a healthy Redis so the first revocations are pushed, but never let Redis
+    // hold up boot: without it the instance runs on the catch-up loop and keeps retrying.
+    const subscribed = this.subscriber.subscribe(this.channel).catch((error: Error) => {
       this.logger.warn(`Redis unavailable (${error.message}); will keep retrying`);
     });
-    this.publisher.connect().catch(() => undefined);
+    const connected = this.publisher.connect().catch(() => undefined);
+    await Promise.race([Promise.all([subscribed, connected]), new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
   }
 
   publish(message: BusMessage): void {
