@@ -8,6 +8,7 @@ import { AppModule } from './app.module.js';
 import { AllExceptionsFilter, sendError } from './common/all-exceptions.filter.js';
 import { DomainError } from './common/domain-error.js';
 import { createValidationPipe } from './common/validation.js';
+import { MetricsService } from './metrics/metrics.service.js';
 import type { AppConfig } from './config/app-config.js';
 
 export const BODY_LIMIT_BYTES = 100 * 1024;
@@ -53,6 +54,13 @@ export async function createApp(config: AppConfig, logger: LoggerService | false
       .build(),
   );
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
+
+  const metrics = app.get(MetricsService);
+  fastify.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    metrics.httpRequests.inc({ method: request.method, route, status: reply.statusCode });
+    metrics.httpDuration.observe({ method: request.method, route }, reply.elapsedTime / 1000);
+  });
 
   await app.init();
   await fastify.ready();

@@ -4,6 +4,7 @@ import { AuthModule } from './auth/auth.module.js';
 import { AppConfig } from './config/app-config.js';
 import { ConfigModule } from './config/config.module.js';
 import { DatabaseModule } from './database/database.module.js';
+import { MetricsModule } from './metrics/metrics.module.js';
 import { OAuthModule } from './oauth/oauth.module.js';
 import { HealthModule } from './health/health.module.js';
 import { SessionsModule } from './sessions/sessions.module.js';
@@ -24,6 +25,7 @@ export class AppModule {
         AuthModule,
         AdminModule,
         OAuthModule,
+        MetricsModule,
         HealthModule,
       ],
     };

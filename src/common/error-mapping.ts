@@ -31,8 +31,13 @@ const HTTP_STATUS_CODES: Record<number, ErrorCode> = {
   503: 'service_unavailable',
 };
 
+const DRIVER_UNAVAILABLE_KINDS = new Set([
+  'DatabaseNotReachable', 'DatabaseDoesNotExist', 'DatabaseAccessDenied', 'AuthenticationFailed',
+  'ConnectionClosed', 'SocketTimeout', 'TooManyConnections', 'TransactionAlreadyClosed',
+]);
+
 const DB_UNAVAILABLE_CODES = new Set([
-  'P1001', 'P1002', 'P1008', 'P1017', 'P2024', // Prisma: unreachable, timeout, closed, pool timeout
+  'P2024', 'P2028', // Prisma: pool timeout, transaction API error (e.g. connection lost mid-transaction)
   'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND',
   '57P01', '57P02', '57P03', '08000', '08001', '08003', '08004', '08006', // PostgreSQL connection classes
 ]);
@@ -41,8 +46,13 @@ const DB_UNAVAILABLE_CODES = new Set([
 export function isDatabaseUnavailable(error: unknown): boolean {
   for (let current = error, depth = 0; current && depth < 6; depth++) {
     if (typeof current !== 'object') return false;
-    const candidate = current as { code?: unknown; name?: unknown; message?: unknown; cause?: unknown };
-    if (typeof candidate.code === 'string' && DB_UNAVAILABLE_CODES.has(candidate.code)) return true;
+    const candidate = current as { code?: unknown; name?: unknown; message?: unknown; cause?: unknown; kind?: unknown; meta?: unknown };
+    if (typeof candidate.code === 'string' && (DB_UNAVAILABLE_CODES.has(candidate.code) || /^P10\d\d$/.test(candidate.code))) {
+      return true; // P10xx: Prisma's "cannot reach / connect to / find the database" family
+    }
+    if (typeof candidate.kind === 'string' && DRIVER_UNAVAILABLE_KINDS.has(candidate.kind)) return true;
+    const driverError = (candidate.meta as { driverAdapterError?: unknown } | undefined)?.driverAdapterError;
+    if (driverError && isDatabaseUnavailable(driverError)) return true;
     if (candidate.name === 'PrismaClientInitializationError') return true;
     if (typeof candidate.message === 'string' && /ECONNREFUSED|Connection terminated|connect ETIMEDOUT|Can't reach database/i.test(candidate.message)) {
       return true;

@@ -67,6 +67,10 @@ export class AccessTokenService implements OnModuleDestroy {
     clearInterval(this.pruneTimer);
   }
 
+  get verifiedCacheSize(): number {
+    return this.verified.size;
+  }
+
   get ttlSeconds(): number {
     return this.ttl;
   }

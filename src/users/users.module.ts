@@ -11,6 +11,6 @@ import { UsersService } from './users.service.js';
   imports: [SessionsModule, AuditModule],
   controllers: [UsersController],
   providers: [UsersRepository, UsersService, UserAdministration, PasswordHasher],
-  exports: [UsersService, UserAdministration],
+  exports: [UsersService, UserAdministration, PasswordHasher],
 })
 export class UsersModule {}

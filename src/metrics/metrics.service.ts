@@ -1,0 +1,81 @@
+import { Injectable } from '@nestjs/common';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { RevocationFeed } from '../oauth/revocation-feed.service.js';
+import { AccessTokenService } from '../tokens/access-token.service.js';
+import { RevocationService } from '../tokens/revocation/revocation.service.js';
+import type { Revocation } from '../tokens/revocation/revocation.types.js';
+import { PasswordHasher } from '../users/password-hasher.service.js';
+
+/** Prometheus metrics for this instance (GET /metrics). One registry per app. */
+@Injectable()
+export class MetricsService {
+  readonly registry = new Registry();
+  readonly httpRequests: Counter<'method' | 'route' | 'status'>;
+  readonly httpDuration: Histogram<'method' | 'route'>;
+
+  constructor(revocations: RevocationService, accessTokens: AccessTokenService, feed: RevocationFeed, hasher: PasswordHasher) {
+    collectDefaultMetrics({ register: this.registry, prefix: 'gatehouse_' });
+    this.httpRequests = new Counter({
+      name: 'gatehouse_http_requests_total',
+      help: 'HTTP requests by route and status',
+      labelNames: ['method', 'route', 'status'],
+      registers: [this.registry],
+    });
+    this.httpDuration = new Histogram({
+      name: 'gatehouse_http_request_duration_seconds',
+      help: 'HTTP request duration',
+      labelNames: ['method', 'route'],
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers: [this.registry],
+    });
+    const applied = new Counter({
+      name: 'gatehouse_revocations_applied_total',
+      help: 'Revocations applied from the database stream, by kind',
+      labelNames: ['kind'],
+      registers: [this.registry],
+    });
+    revocations.events.on('ordered', (revocation: Revocation) =>
+      applied.inc({ kind: revocation.sid ? 'session' : revocation.kid ? 'key' : 'user' }),
+    );
+    new Gauge({
+      name: 'gatehouse_revocation_cache_entries',
+      help: 'Entries in the in-memory revocation cache',
+      registers: [this.registry],
+      collect() {
+        this.set(revocations.cache.size);
+      },
+    });
+    new Gauge({
+      name: 'gatehouse_revocation_bus_up',
+      help: '1 when the Redis revocation bus is connected, 0 when down or not configured',
+      registers: [this.registry],
+      collect() {
+        this.set(revocations.busStatus === 'up' ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'gatehouse_verified_token_cache_entries',
+      help: 'Access tokens whose signature is cached as verified',
+      registers: [this.registry],
+      collect() {
+        this.set(accessTokens.verifiedCacheSize);
+      },
+    });
+    new Gauge({
+      name: 'gatehouse_revocation_feed_connections',
+      help: 'Open /events/revocations streams',
+      registers: [this.registry],
+      collect() {
+        this.set(feed.connections);
+      },
+    });
+    new Gauge({
+      name: 'gatehouse_password_hash_queue',
+      help: 'Password hashes waiting for a slot',
+      registers: [this.registry],
+      collect() {
+        this.set(hasher.queued);
+      },
+    });
+  }
+}

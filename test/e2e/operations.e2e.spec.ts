@@ -1,0 +1,64 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { inject } from 'vitest';
+import { createLoggedIn } from '../support/factories.js';
+import { withClient } from '../support/databases.js';
+import { startApp, type TestApp } from '../support/test-app.js';
+
+describe('operations endpoints', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startApp();
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('serves Prometheus metrics', async () => {
+    const user = await createLoggedIn(t);
+    await t.http.get('/auth/session').set(user.bearer);
+    await t.http.post('/auth/logout').set(user.bearer);
+    const res = await t.http.get('/metrics');
+    expect(res.status).toBe(200);
+    expect(res.headers['content-type']).toMatch(/text\/plain/);
+    expect(res.text).toMatch(/gatehouse_http_requests_total\{method="GET",route="\/auth\/session",status="200"\} 1/);
+    expect(res.text).toMatch(/gatehouse_revocation_cache_entries [1-9]/);
+    expect(res.text).toContain('gatehouse_http_request_duration_seconds_bucket');
+  });
+
+  it('serves the OpenAPI document and UI', async () => {
+    const json = await t.http.get('/docs-json');
+    expect(json.status).toBe(200);
+    expect(json.body.openapi).toMatch(/^3\./);
+    for (const path of ['/auth/login', '/auth/refresh', '/admin/users/{id}/role', '/oauth/introspect', '/events/revocations']) {
+      expect(Object.keys(json.body.paths)).toContain(path);
+    }
+    const ui = await t.http.get('/docs');
+    expect(ui.status).toBe(200);
+    expect(ui.text).toContain('<html');
+  });
+});
+
+describe('when the database goes away', () => {
+  it('answers 503 service_unavailable, never a 500 or a half-written result, and /health/ready says so', async () => {
+    const t = await startApp();
+    try {
+      const user = await createLoggedIn(t);
+      const name = new URL(t.databaseUrl).pathname.slice(1);
+      await withClient(inject('databaseAdminUrl'), (client) => client.query(`DROP DATABASE "${name}" WITH (FORCE)`));
+      const login = await t.http.post('/auth/login').send({ email: user.email, password: user.password });
+      expect(login.status).toBe(503);
+      expect(login.body).toEqual({ statusCode: 503, code: 'service_unavailable', message: expect.any(String) });
+      expect(login.headers['retry-after']).toBeDefined();
+      const refresh = await t.http.post('/auth/refresh').send({ refreshToken: user.refreshToken });
+      expect(refresh.status).toBe(503);
+      const ready = await t.http.get('/health/ready');
+      expect(ready.status).toBe(503);
+      expect(ready.body).toMatchObject({ statusCode: 503, code: 'service_unavailable', database: 'down' });
+      expect((await t.http.get('/health/live')).status).toBe(200);
+      // Verification needs no database: a live token keeps working.
+      expect((await t.http.get('/auth/session').set(user.bearer)).status).toBe(200);
+    } finally {
+      await t.close();
+    }
+  });
+});
