@@ -1,6 +1,8 @@
 import type { LoggerService } from '@nestjs/common';
 import { pino, type Logger } from 'pino';
 
+const NEST_INTERNALS = new Set(['InstanceLoader', 'RoutesResolver', 'RouterExplorer', 'NestFactory', 'NestApplication']);
+
 /**
  * Nest's logger interface over pino: one JSON line per event. Secrets never reach it: services
  * log ids and reasons, never request bodies, tokens or hashes.
@@ -13,7 +15,9 @@ export class PinoLogger implements LoggerService {
   }
 
   log(message: unknown, context?: string): void {
-    this.pino.info({ context }, String(message));
+    // Nest's own start-up chatter (one line per module and route) is debug detail.
+    if (context && NEST_INTERNALS.has(context)) this.pino.debug({ context }, String(message));
+    else this.pino.info({ context }, String(message));
   }
 
   error(message: unknown, trace?: string, context?: string): void {

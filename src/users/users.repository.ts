@@ -37,8 +37,8 @@ export class UsersRepository {
     return tx.user.create({ data: user });
   }
 
-  findByEmail(email: string): Promise<User | null> {
-    return this.prisma.user.findUnique({ where: { email } });
+  findByEmail(email: string, tx: Tx = this.prisma): Promise<User | null> {
+    return tx.user.findUnique({ where: { email } });
   }
 
   findById(id: string, tx: Tx = this.prisma): Promise<User | null> {
