@@ -1,10 +1,9 @@
-import { Body, Controller, Get, Header, HttpCode, Post, Req } from '@nestjs/common';
+import { Body, Controller, Get, Header, HttpCode, Post, UseGuards } from '@nestjs/common';
 import { ApiBasicAuth, ApiTags } from '@nestjs/swagger';
-import type { FastifyRequest } from 'fastify';
 import { AppConfig } from '../config/app-config.js';
 import type { RequestContext } from '../audit/audit.service.js';
 import { ClientContext, Public } from '../auth/auth.decorators.js';
-import { ClientAuth } from './client-auth.service.js';
+import { ClientAuthGuard } from './client-auth.guard.js';
 import { TokenRequestDto } from './oauth.dto.js';
 import { OAuthService } from './oauth.service.js';
 
@@ -15,7 +14,6 @@ export class OAuthController {
   constructor(
     private readonly config: AppConfig,
     private readonly oauth: OAuthService,
-    private readonly clientAuth: ClientAuth,
   ) {}
 
   /** RFC 8414 authorization server metadata. */
@@ -43,11 +41,11 @@ export class OAuthController {
   }
 
   @ApiBasicAuth()
+  @UseGuards(ClientAuthGuard)
   @Post('oauth/introspect')
   @HttpCode(200)
   @Header('cache-control', 'no-store')
-  async introspect(@Body() body: TokenRequestDto, @Req() request: FastifyRequest) {
-    await this.clientAuth.authenticate(request);
+  introspect(@Body() body: TokenRequestDto) {
     return this.oauth.introspect(body.token);
   }
 }

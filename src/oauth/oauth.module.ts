@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { SessionsModule } from '../sessions/sessions.module.js';
 import { TokensModule } from '../tokens/tokens.module.js';
+import { ClientAuthGuard } from './client-auth.guard.js';
 import { ClientAuth } from './client-auth.service.js';
 import { OAuthController } from './oauth.controller.js';
 import { OAuthService } from './oauth.service.js';
@@ -10,7 +11,7 @@ import { RevocationFeed } from './revocation-feed.service.js';
 @Module({
   imports: [TokensModule, SessionsModule],
   controllers: [OAuthController, RevocationFeedController],
-  providers: [ClientAuth, OAuthService, RevocationFeed],
+  providers: [ClientAuth, ClientAuthGuard, OAuthService, RevocationFeed],
   exports: [RevocationFeed],
 })
 export class OAuthModule {}
