@@ -4,7 +4,8 @@ import { DomainError } from '../common/domain-error.js';
 import { AccessTokenService, type Role } from '../tokens/access-token.service.js';
 import { IS_PUBLIC, OPTIONAL_AUTH, ROLES, type AuthenticatedRequest } from './auth.decorators.js';
 
-const BEARER = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/;
+// The auth scheme is case-insensitive (RFC 7235 section 2.1), as in the verifier library.
+const BEARER = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/i;
 
 /**
  * The global guard: every route needs a valid, unrevoked access token unless marked @Public().

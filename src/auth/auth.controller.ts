@@ -71,7 +71,7 @@ export class AuthController {
   ): Promise<void> {
     const source = bearer && !body.refreshToken ? undefined : this.cookie.read(request, body.refreshToken);
     await this.auth.logout({ refreshToken: source?.token, bearer, context });
-    if (source?.fromCookie || this.cookie.wantsCookie(request)) this.cookie.clear(reply);
+    if (source?.fromCookie || this.cookie.present(request) || this.cookie.wantsCookie(request)) this.cookie.clear(reply);
   }
 
   @ApiBearerAuth()

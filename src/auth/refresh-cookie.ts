@@ -28,6 +28,10 @@ export class RefreshCookie {
     return typeof mode === 'string' && mode.trim().toLowerCase() === 'cookie';
   }
 
+  present(request: FastifyRequest): boolean {
+    return Boolean(request.cookies?.[REFRESH_COOKIE]);
+  }
+
   /** The refresh token from the body, else from the cookie (then the CSRF proof is required). */
   read(request: FastifyRequest, bodyToken: string | undefined): RefreshSource {
     if (bodyToken) return { token: bodyToken, fromCookie: false };

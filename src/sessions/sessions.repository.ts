@@ -52,6 +52,19 @@ export class SessionsRepository {
     return count === 1;
   }
 
+  /**
+   * Locks the user row for the rest of the transaction and returns the row as it is now.
+   * `share` (a login opening a session) and `update` (a user-wide revocation) exclude each other,
+   * so a new session is committed either wholly before or wholly after such a revocation.
+   */
+  async lockUser(tx: Tx, userId: string, mode: 'share' | 'update'): Promise<User | null> {
+    const rows =
+      mode === 'share'
+        ? await tx.$queryRaw<Array<{ id: string }>>`SELECT id FROM users WHERE id = ${userId}::uuid FOR SHARE`
+        : await tx.$queryRaw<Array<{ id: string }>>`SELECT id FROM users WHERE id = ${userId}::uuid FOR UPDATE`;
+    return rows.length === 0 ? null : tx.user.findUnique({ where: { id: userId } });
+  }
+
   async insertToken(tx: Tx, token: { id: string; sessionId: string; tokenHash: string }): Promise<void> {
     await tx.refreshToken.create({ data: token });
   }

@@ -61,20 +61,31 @@ export class SessionsService {
 
   /** Opens a session for an authenticated user (login). */
   async start(user: SessionUser, context: RequestContext): Promise<IssuedTokens> {
-    const now = new Date();
     const sessionId = randomUUID();
     const refreshToken = generateRefreshToken();
-    const expiresAt = new Date(now.getTime() + this.config.get('REFRESH_TOKEN_TTL_SECONDS') * 1000);
-    const access = this.accessTokens.issue({ userId: user.id, sessionId, role: user.role, sessionCreatedAt: now });
-    await this.transactions.run(async (tx) => {
+    const { access, now, expiresAt, current } = await this.transactions.run(async (tx) => {
+      // A user-wide revocation (logout-all, password or role change, suspension, deletion) cuts
+      // off tokens by auth_time. Holding the user row while the session is created, and reading
+      // the clock, role and status under that lock, puts the session wholly before such a
+      // revocation (its UPDATE then revokes it) or wholly after it (auth_time past the cut-off):
+      // never a live session whose every token the cut-off rejects.
+      const current = await this.repository.lockUser(tx, user.id, 'share');
+      if (!current) throw new DomainError('invalid_credentials');
+      if (current.status === 'suspended') throw new DomainError('account_suspended');
+      const now = new Date();
+      const expiresAt = new Date(now.getTime() + this.config.get('REFRESH_TOKEN_TTL_SECONDS') * 1000);
+      const access = this.accessTokens.issue({ userId: current.id, sessionId, role: current.role, sessionCreatedAt: now });
       await this.repository.create(
         tx,
-        { id: sessionId, userId: user.id, createdAt: now, expiresAt, userAgent: context.userAgent, ip: context.ip },
+        { id: sessionId, userId: current.id, createdAt: now, expiresAt, userAgent: context.userAgent, ip: context.ip },
         hashRefreshToken(refreshToken),
         randomUUID(),
       );
       await this.repository.linkSigningKey(tx, sessionId, access.kid);
-      await this.audit.record({ type: 'login_succeeded', userId: user.id, sessionId, ...context }, tx);
+      await this.audit.record({ type: 'login_succeeded', userId: current.id, sessionId, ...context }, tx);
+      // A revocation waiting for this lock must read a later millisecond than this auth_time.
+      await clockPast(now);
+      return { access, now, expiresAt, current };
     });
     return {
       accessToken: access.token,
@@ -82,7 +93,7 @@ export class SessionsService {
       refreshToken,
       refreshExpiresIn: secondsUntil(expiresAt, now),
       sessionId,
-      user,
+      user: current,
     };
   }
 
@@ -209,6 +220,9 @@ export class SessionsService {
     tx: Tx,
     params: { userId: string; reason: RevocationReason; exceptSessionId?: string },
   ): Promise<{ revocation: Revocation; count: number }> {
+    // Excludes logins of this user until commit (see start()): every session this UPDATE misses
+    // is created after the cut-off, every session it revokes was created before it.
+    await this.repository.lockUser(tx, params.userId, 'update');
     const now = new Date();
     const count = await this.repository.revokeAllForUser(tx, { ...params, now });
     const revocation = await this.revocations.record(tx, {
@@ -217,6 +231,8 @@ export class SessionsService {
       exceptSid: params.exceptSessionId,
       reason: params.reason,
     });
+    // A login waiting for the lock must read a later millisecond than this cut-off.
+    await clockPast(now);
     return { revocation, count };
   }
 
@@ -315,6 +331,14 @@ export class SessionsService {
       audit: { type: 'session_revoked', ...params.context },
     });
   }
+}
+
+/**
+ * Resolves once the clock has left `instant`'s millisecond. Cut-offs and auth_time are whole
+ * milliseconds: two transactions serialised by a lock must not read the same one.
+ */
+async function clockPast(instant: Date): Promise<void> {
+  while (Date.now() <= instant.getTime()) await new Promise((resolve) => setTimeout(resolve, 1));
 }
 
 function secondsUntil(when: Date, now: Date): number {

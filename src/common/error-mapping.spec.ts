@@ -1,0 +1,127 @@
+import { BadRequestException, HttpException, MethodNotAllowedException, NotFoundException, PayloadTooLargeException } from '@nestjs/common';
+import { describe, expect, it } from 'vitest';
+import { DomainError } from './domain-error.js';
+import { ERROR_CODES } from './error-codes.js';
+import { isDatabaseUnavailable, toErrorResponse } from './error-mapping.js';
+
+describe('toErrorResponse', () => {
+  it('maps a DomainError to its catalog status, code and message, with details and headers', () => {
+    const sut = toErrorResponse(
+      new DomainError('validation_failed', 'The request is invalid.', {
+        details: [{ field: 'email', message: 'email must be a valid email address' }],
+      }),
+    );
+    expect(sut).toEqual({
+      status: 400,
+      body: {
+        statusCode: 400,
+        code: 'validation_failed',
+        message: 'The request is invalid.',
+        details: [{ field: 'email', message: 'email must be a valid email address' }],
+      },
+      headers: {},
+      unexpected: false,
+    });
+  });
+
+  it('uses the catalog message when a DomainError has none, and never leaks its cause', () => {
+    const sut = toErrorResponse(new DomainError('token_revoked', undefined, { cause: new Error('SELECT secret FROM x') }));
+    expect(sut.status).toBe(401);
+    expect(sut.body).toEqual({ statusCode: 401, code: 'token_revoked', message: ERROR_CODES.token_revoked.message });
+    expect(JSON.stringify(sut.body)).not.toContain('SELECT');
+  });
+
+  it('keeps the headers a DomainError carries (Retry-After)', () => {
+    const sut = toErrorResponse(new DomainError('service_unavailable', 'busy', { headers: { 'retry-after': '1' } }));
+    expect(sut.status).toBe(503);
+    expect(sut.headers).toEqual({ 'retry-after': '1' });
+  });
+
+  it('every catalog code maps to the status API.md gives it', () => {
+    for (const [code, { status }] of Object.entries(ERROR_CODES)) {
+      expect(toErrorResponse(new DomainError(code as keyof typeof ERROR_CODES)).status, code).toBe(status);
+    }
+    expect(ERROR_CODES.refresh_token_reused.status).toBe(401);
+    expect(ERROR_CODES.csrf_rejected.status).toBe(403);
+    expect(ERROR_CODES.email_taken.status).toBe(409);
+    expect(ERROR_CODES.payload_too_large.status).toBe(413);
+  });
+
+  it.each([
+    [new NotFoundException('Cannot GET /nope'), 404, 'not_found'],
+    [new MethodNotAllowedException(), 405, 'method_not_allowed'],
+    [new BadRequestException({ secret: 'internal' }), 400, 'validation_failed'],
+    [new PayloadTooLargeException(), 413, 'payload_too_large'],
+  ])('maps Nest HttpException %# to the API error body without its internals', (error, status, code) => {
+    const sut = toErrorResponse(error);
+    expect(sut.status).toBe(status);
+    expect(sut.body.code).toBe(code);
+    expect(Object.keys(sut.body).sort()).toEqual(['code', 'message', 'statusCode']);
+    expect(sut.unexpected).toBe(false);
+  });
+
+  it('treats an HttpException with a status outside the catalog as an unexpected 500', () => {
+    const sut = toErrorResponse(new HttpException('teapot', 418));
+    expect(sut.status).toBe(500);
+    expect(sut.body.code).toBe('internal_error');
+    expect(sut.unexpected).toBe(true);
+  });
+
+  it('maps Fastify body errors: too large → 413, invalid JSON → 400 validation_failed', () => {
+    const tooLarge = Object.assign(new Error('Request body is too large'), { code: 'FST_ERR_CTP_BODY_TOO_LARGE', statusCode: 413 });
+    expect(toErrorResponse(tooLarge).body).toEqual({ statusCode: 413, code: 'payload_too_large', message: ERROR_CODES.payload_too_large.message });
+    const badJson = Object.assign(new SyntaxError('Unexpected token } in JSON at position 7'), { code: 'FST_ERR_CTP_INVALID_JSON_BODY', statusCode: 400 });
+    const mapped = toErrorResponse(badJson);
+    expect(mapped.status).toBe(400);
+    expect(mapped.body.code).toBe('validation_failed');
+    expect(mapped.body.message).not.toContain('position');
+    const mediaType = Object.assign(new Error('Unsupported Media Type: text/plain'), { code: 'FST_ERR_CTP_INVALID_MEDIA_TYPE', statusCode: 415 });
+    expect(toErrorResponse(mediaType).body.code).toBe('unsupported_media_type');
+  });
+
+  it('answers 503 service_unavailable with Retry-After when the database is unreachable, however deep the cause', () => {
+    const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
+    const wrapped = new Error('query failed', { cause: new Error('driver error', { cause: refused }) });
+    const sut = toErrorResponse(wrapped);
+    expect(sut.status).toBe(503);
+    expect(sut.body.code).toBe('service_unavailable');
+    expect(sut.headers['retry-after']).toBeDefined();
+    expect(JSON.stringify(sut.body)).not.toContain('5432');
+    expect(sut.unexpected).toBe(true);
+  });
+
+  it('answers an unknown error with a generic 500 that carries no internals, flagged for logging', () => {
+    const sut = toErrorResponse(new TypeError("Cannot read properties of undefined (reading 'passwordHash')"));
+    expect(sut).toEqual({
+      status: 500,
+      body: { statusCode: 500, code: 'internal_error', message: ERROR_CODES.internal_error.message },
+      headers: {},
+      unexpected: true,
+    });
+    expect(toErrorResponse('a string').status).toBe(500);
+    expect(toErrorResponse(null).status).toBe(500);
+    expect(toErrorResponse(undefined).status).toBe(500);
+  });
+
+  it('maps other 4xx errors by status (a plugin error with statusCode)', () => {
+    expect(toErrorResponse({ statusCode: 404, message: 'nope' }).body.code).toBe('not_found');
+    expect(toErrorResponse({ statusCode: 400, message: 'bad' }).body.code).toBe('validation_failed');
+    expect(toErrorResponse({ statusCode: 500, message: 'x' }).status).toBe(500);
+  });
+});
+
+describe('isDatabaseUnavailable', () => {
+  it.each([
+    [{ code: 'P1001' }],
+    [{ code: '57P01' }],
+    [{ name: 'PrismaClientInitializationError', message: 'x' }],
+    [new Error("Can't reach database server at 127.0.0.1:5432")],
+    [new Error('outer', { cause: new Error('Connection terminated unexpectedly') })],
+  ])('recognises %o', (error) => {
+    expect(isDatabaseUnavailable(error)).toBe(true);
+  });
+
+  it.each([[new Error('unique constraint failed')], [{ code: 'P2002' }], ['ECONNREFUSED'], [null]])('does not flag %o', (error) => {
+    expect(isDatabaseUnavailable(error)).toBe(false);
+  });
+});

@@ -1,0 +1,236 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLoggedIn, createUser, loginAs } from '../support/factories.js';
+import { startApp, type TestApp } from '../support/test-app.js';
+
+const ISO_DATE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
+function expectError(res: { status: number; body: unknown }, status: number, code: string): void {
+  expect(res.status, JSON.stringify(res.body)).toBe(status);
+  expect(res.body).toMatchObject({ statusCode: status, code, message: expect.any(String) });
+}
+
+async function sessionRow(t: TestApp, id: string) {
+  const rows = await t.sql<{ revoked_at: Date | null; revoked_reason: string | null }>(
+    'SELECT revoked_at, revoked_reason FROM sessions WHERE id = $1',
+    [id],
+  );
+  return rows[0];
+}
+
+let t: TestApp;
+
+beforeAll(async () => {
+  t = await startApp();
+});
+
+afterAll(async () => {
+  await t?.close();
+});
+
+describe('POST /auth/logout', () => {
+  it('with a bearer token: 204, the session is revoked (logout), its access token and refresh token stop working', async () => {
+    const me = await createLoggedIn(t);
+    expect((await t.http.get('/users/me').set(me.bearer)).status).toBe(200);
+
+    const res = await t.http.post('/auth/logout').set(me.bearer);
+    expect(res.status, JSON.stringify(res.body)).toBe(204);
+    expect(res.text).toBe('');
+
+    expect(await sessionRow(t, me.sessionId)).toMatchObject({ revoked_at: expect.any(Date), revoked_reason: 'logout' });
+    expect(await t.sql('SELECT reason FROM revocation_events WHERE session_id = $1', [me.sessionId])).toEqual([{ reason: 'logout' }]);
+    expect(await t.sql(`SELECT type FROM audit_events WHERE session_id = $1 AND type = 'logout'`, [me.sessionId])).toEqual([{ type: 'logout' }]);
+    expectError(await t.http.get('/users/me').set(me.bearer), 401, 'token_revoked');
+    expectError(await t.http.post('/auth/refresh').send({ refreshToken: me.refreshToken }), 401, 'session_revoked');
+  });
+
+  it('with the refresh token in the body (no bearer): 204 and that session is revoked', async () => {
+    const me = await createLoggedIn(t);
+    const res = await t.http.post('/auth/logout').send({ refreshToken: me.refreshToken });
+    expect(res.status, JSON.stringify(res.body)).toBe(204);
+
+    expect(await sessionRow(t, me.sessionId)).toMatchObject({ revoked_reason: 'logout' });
+    expectError(await t.http.get('/users/me').set(me.bearer), 401, 'token_revoked');
+    expectError(await t.http.post('/auth/refresh').send({ refreshToken: me.refreshToken }), 401, 'session_revoked');
+  });
+
+  it('only the one session ends; the user\'s other sessions keep working', async () => {
+    const user = await createUser(t);
+    const a = await loginAs(t, user);
+    const b = await loginAs(t, user);
+    expect((await t.http.post('/auth/logout').set(a.bearer)).status).toBe(204);
+
+    expect((await t.http.get('/users/me').set(b.bearer)).status).toBe(200);
+    expect((await t.http.post('/auth/refresh').send({ refreshToken: b.refreshToken })).status).toBe(200);
+    expect((await sessionRow(t, b.sessionId))?.revoked_at).toBeNull();
+  });
+
+  it('logging out twice is not an error and records one revocation', async () => {
+    const me = await createLoggedIn(t);
+    expect((await t.http.post('/auth/logout').send({ refreshToken: me.refreshToken })).status).toBe(204);
+    expect((await t.http.post('/auth/logout').send({ refreshToken: me.refreshToken })).status).toBe(204);
+    expect(await t.sql('SELECT count(*)::int AS n FROM revocation_events WHERE session_id = $1', [me.sessionId])).toEqual([{ n: 1 }]);
+  });
+
+  it('with nothing to identify a session: 401, and an unknown refresh token: 401 invalid_refresh_token', async () => {
+    expectError(await t.http.post('/auth/logout').send({}), 401, 'invalid_token');
+    expectError(await t.http.post('/auth/logout').send({ refreshToken: 'unknown-token' }), 401, 'invalid_refresh_token');
+    expectError(await t.http.post('/auth/logout').set('Authorization', 'Bearer a.b.c'), 401, 'invalid_token');
+  });
+
+  it('a refresh token cannot log out another user\'s session through someone else\'s bearer: the refresh token decides', async () => {
+    const owner = await createLoggedIn(t);
+    const other = await createLoggedIn(t);
+    expect((await t.http.post('/auth/logout').set(other.bearer).send({ refreshToken: owner.refreshToken })).status).toBe(204);
+    // The refresh token's own session ended (whoever holds it may end it), the bearer's did not.
+    expect((await sessionRow(t, owner.sessionId))?.revoked_reason).toBe('logout');
+    expect((await sessionRow(t, other.sessionId))?.revoked_at).toBeNull();
+  });
+});
+
+describe('POST /auth/logout-all', () => {
+  it('revokes every session of the user, rejects all their access tokens, and a new login works immediately', async () => {
+    const user = await createUser(t);
+    const sessions = [await loginAs(t, user), await loginAs(t, user), await loginAs(t, user)];
+    const bystander = await createLoggedIn(t);
+    for (const s of sessions) expect((await t.http.get('/users/me').set(s.bearer)).status).toBe(200);
+
+    const res = await t.http.post('/auth/logout-all').set(sessions[0]!.bearer);
+    expect(res.status, JSON.stringify(res.body)).toBe(204);
+
+    const rows = await t.sql<{ revoked_reason: string | null }>('SELECT revoked_reason FROM sessions WHERE user_id = $1', [user.id]);
+    expect(rows).toHaveLength(3);
+    for (const row of rows) expect(row.revoked_reason).toBe('logout_all');
+    expect(await t.sql('SELECT reason FROM revocation_events WHERE user_id = $1 AND session_id IS NULL', [user.id])).toEqual([{ reason: 'logout_all' }]);
+
+    for (const s of sessions) {
+      expectError(await t.http.get('/users/me').set(s.bearer), 401, 'token_revoked');
+      expectError(await t.http.post('/auth/refresh').send({ refreshToken: s.refreshToken }), 401, 'session_revoked');
+    }
+    // Someone else is untouched.
+    expect((await t.http.get('/users/me').set(bystander.bearer)).status).toBe(200);
+
+    // Immediately afterwards, a new login works, and so does its refresh and the refreshed token.
+    const again = await loginAs(t, user);
+    expect((await t.http.get('/users/me').set(again.bearer)).status).toBe(200);
+    const refreshed = await t.http.post('/auth/refresh').send({ refreshToken: again.refreshToken });
+    expect(refreshed.status, JSON.stringify(refreshed.body)).toBe(200);
+    expect((await t.http.get('/users/me').set({ Authorization: `Bearer ${refreshed.body.accessToken}` })).status).toBe(200);
+    expect((await sessionRow(t, again.sessionId))?.revoked_at).toBeNull();
+  });
+
+  it('a login racing with logout-all ends up consistent: revoked in the database and rejected, or live and working', async () => {
+    const user = await createUser(t);
+    const outcomes = { caught: 0, live: 0 };
+    for (let i = 0; i < 16; i++) {
+      const current = await loginAs(t, user);
+      // The login starts first; logout-all lands somewhere inside it (0 to 3.5 ms later).
+      const racingLogin = loginAs(t, user);
+      await new Promise((resolve) => setTimeout(resolve, (i % 8) * 0.5));
+      expect((await t.http.post('/auth/logout-all').set(current.bearer)).status).toBe(204);
+      const fresh = await racingLogin;
+
+      const row = await sessionRow(t, fresh.sessionId);
+      const me = await t.http.get('/users/me').set(fresh.bearer);
+      if (row?.revoked_at) {
+        outcomes.caught++;
+        expectError(me, 401, 'token_revoked');
+        expectError(await t.http.post('/auth/refresh').send({ refreshToken: fresh.refreshToken }), 401, 'session_revoked');
+      } else {
+        outcomes.live++;
+        // A live session must not be a zombie that refreshes but whose tokens are all refused.
+        expect(me.status, `iteration ${i}: live session, yet ${JSON.stringify(me.body)}`).toBe(200);
+        const refreshed = await t.http.post('/auth/refresh').send({ refreshToken: fresh.refreshToken });
+        expect(refreshed.status).toBe(200);
+        expect((await t.http.get('/users/me').set({ Authorization: `Bearer ${refreshed.body.accessToken}` })).status).toBe(200);
+      }
+    }
+    expect(outcomes.caught + outcomes.live).toBe(16);
+  });
+
+  it('requires a bearer token', async () => {
+    expectError(await t.http.post('/auth/logout-all'), 401, 'invalid_token');
+  });
+});
+
+describe('GET /sessions', () => {
+  it('lists the caller\'s live sessions only, flagging the current one', async () => {
+    const user = await createUser(t);
+    const first = await loginAs(t, user, { 'User-Agent': 'browser-one' });
+    const second = await loginAs(t, user, { 'User-Agent': 'browser-two' });
+    const ended = await loginAs(t, user);
+    const expired = await loginAs(t, user);
+    await createLoggedIn(t); // another user's session must not show up
+    expect((await t.http.post('/auth/logout').set(ended.bearer)).status).toBe(204);
+    await t.sql(`UPDATE sessions SET expires_at = now() - interval '1 minute' WHERE id = $1`, [expired.sessionId]);
+
+    const res = await t.http.get('/sessions').set(second.bearer);
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    const byId = new Map<string, Record<string, unknown>>(res.body.sessions.map((s: { id: string }) => [s.id, s]));
+    expect([...byId.keys()].sort()).toEqual([first.sessionId, second.sessionId].sort());
+    expect(byId.get(second.sessionId)).toEqual({
+      id: second.sessionId,
+      createdAt: expect.stringMatching(ISO_DATE),
+      lastUsedAt: expect.stringMatching(ISO_DATE),
+      expiresAt: expect.stringMatching(ISO_DATE),
+      userAgent: 'browser-two',
+      ip: expect.any(String),
+      current: true,
+    });
+    expect(byId.get(first.sessionId)).toMatchObject({ current: false, userAgent: 'browser-one' });
+
+    const fromFirst = await t.http.get('/sessions').set(first.bearer);
+    expect(fromFirst.body.sessions.find((s: { current: boolean }) => s.current).id).toBe(first.sessionId);
+  });
+});
+
+describe('DELETE /sessions/:id', () => {
+  it('revokes one of the caller\'s own sessions: 204, revoked in the database, its token rejected', async () => {
+    const user = await createUser(t);
+    const keeper = await loginAs(t, user);
+    const lost = await loginAs(t, user);
+
+    const res = await t.http.delete(`/sessions/${lost.sessionId}`).set(keeper.bearer);
+    expect(res.status, JSON.stringify(res.body)).toBe(204);
+
+    expect(await sessionRow(t, lost.sessionId)).toMatchObject({ revoked_at: expect.any(Date), revoked_reason: expect.any(String) });
+    expectError(await t.http.get('/users/me').set(lost.bearer), 401, 'token_revoked');
+    expectError(await t.http.post('/auth/refresh').send({ refreshToken: lost.refreshToken }), 401, 'session_revoked');
+    expect((await t.http.get('/users/me').set(keeper.bearer)).status).toBe(200);
+    const listed = await t.http.get('/sessions').set(keeper.bearer);
+    expect(listed.body.sessions.map((s: { id: string }) => s.id)).toEqual([keeper.sessionId]);
+  });
+
+  it('the current session can delete itself', async () => {
+    const me = await createLoggedIn(t);
+    expect((await t.http.delete(`/sessions/${me.sessionId}`).set(me.bearer)).status).toBe(204);
+    expectError(await t.http.get('/users/me').set(me.bearer), 401, 'token_revoked');
+  });
+
+  it('another user\'s session answers 404 not_found and stays alive', async () => {
+    const me = await createLoggedIn(t);
+    const victim = await createLoggedIn(t);
+
+    expectError(await t.http.delete(`/sessions/${victim.sessionId}`).set(me.bearer), 404, 'not_found');
+    expect((await sessionRow(t, victim.sessionId))?.revoked_at).toBeNull();
+    expect((await t.http.get('/users/me').set(victim.bearer)).status).toBe(200);
+    expect(await t.sql('SELECT 1 FROM revocation_events WHERE session_id = $1', [victim.sessionId])).toEqual([]);
+  });
+
+  it('an unknown session id answers 404 not_found', async () => {
+    const me = await createLoggedIn(t);
+    expectError(await t.http.delete(`/sessions/${randomUUID()}`).set(me.bearer), 404, 'not_found');
+  });
+
+  it('a non-UUID id answers 400 validation_failed with details', async () => {
+    const me = await createLoggedIn(t);
+    const res = await t.http.delete('/sessions/not-a-uuid').set(me.bearer);
+    expectError(res, 400, 'validation_failed');
+    expect(res.body.details).toEqual([{ field: 'id', message: expect.any(String) }]);
+    expectError(await t.http.delete(`/sessions/${"1' OR '1'='1"}`).set(me.bearer), 400, 'validation_failed');
+  });
+
+  it('requires a bearer token', async () => {
+    expectError(await t.http.delete(`/sessions/${randomUUID()}`), 401, 'invalid_token');
+  });
+});
