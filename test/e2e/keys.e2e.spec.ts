@@ -55,6 +55,19 @@ describe('signing keys: rotation and revocation across two instances', () => {
     expect(statuses[oldKid]).toBe('retiring');
   });
 
+  it('a retiring key leaves JWKS once every token it signed has expired (TTL + leeway)', async () => {
+    const freshAdmin = await loginAs(a, admin);
+    const oldKid = kidOf(freshAdmin.accessToken);
+    const rotated = await a.http.post('/admin/keys/rotate').set(freshAdmin.bearer);
+    expect((await a.http.get('/.well-known/jwks.json')).body.keys.map((key: { kid: string }) => key.kid)).toContain(oldKid);
+    // Pretend the rotation happened longer ago than the access TTL + leeway.
+    await a.sql(`UPDATE signing_keys SET retired_at = now() - interval '1 hour' WHERE kid = $1`, [oldKid]);
+    await a.http.get('/admin/keys').set((await loginAs(a, admin)).bearer); // reloads keys
+    const kids = (await a.http.get('/.well-known/jwks.json')).body.keys.map((key: { kid: string }) => key.kid);
+    expect(kids).not.toContain(oldKid);
+    expect(kids).toContain(rotated.body.kid);
+  });
+
   it('revoking a key kills its tokens at once on both instances; refresh recovers with the new key', async () => {
     const user = await createLoggedIn(a);
     const kid = kidOf(user.accessToken);
