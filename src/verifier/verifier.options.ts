@@ -1,0 +1,118 @@
+import type { FeedLogger } from './revocation-feed.js';
+
+/** Follow GET /events/revocations (recommended: it replays what a fresh or reconnecting consumer missed). */
+export interface SseRevocationsOptions {
+  /** e.g. https://auth.example.com/events/revocations */
+  url: string;
+  /** A client from Gatehouse's INTROSPECTION_CLIENTS (`id:secret`). */
+  clientId: string;
+  clientSecret: string;
+  /** No byte (Gatehouse pings every 15 s) for this long marks the stream dead. Default 45 000. */
+  heartbeatTimeoutMs?: number;
+  /** First reconnection delay, doubled per failed attempt up to 10 s. Default 250. */
+  reconnectDelayMs?: number;
+}
+
+/** Listen on Gatehouse's Redis channel. No backlog: see the README before choosing it. */
+export interface RedisRevocationsOptions {
+  redisUrl: string;
+  /** Gatehouse's REVOCATION_CHANNEL. Default 'gatehouse:revocations'. */
+  channel?: string;
+}
+
+/**
+ * While the revocation feed is down:
+ * - 'accept': keep verifying with the revocations known so far, for at most the access-token TTL
+ *   after the feed was lost, then reject until the feed is back. A revocation missed meanwhile
+ *   is honoured at most one TTL late: the exposure of plain JWTs without any revocation feed;
+ * - 'reject': reject every token at once until the feed is back.
+ * Either way the rejection is 503 service_unavailable, not 401: the token may be fine.
+ */
+export type FeedLossPolicy = 'accept' | 'reject';
+
+export interface VerifierOptions {
+  /** Gatehouse's JWT_ISSUER. */
+  issuer: string;
+  /** Gatehouse's JWT_AUDIENCE. */
+  audience: string;
+  /** e.g. https://auth.example.com/.well-known/jwks.json */
+  jwksUri: string;
+  revocations: SseRevocationsOptions | RedisRevocationsOptions;
+  /** Default 'accept'. */
+  onFeedLoss?: FeedLossPolicy;
+  /** Gatehouse's ACCESS_TOKEN_TTL_SECONDS. Default 300. */
+  accessTokenTtlSeconds?: number;
+  /** Gatehouse's CLOCK_SKEW_SECONDS: leeway for exp/iat. Default 5. */
+  clockToleranceSeconds?: number;
+  /** How long verify() and ready() wait for the first feed connection. Default 5000. */
+  startupTimeoutMs?: number;
+  /** Verified tokens kept (token string → claims until exp). Default 100 000. */
+  cacheSize?: number;
+  /**
+   * At most one JWKS fetch per this many ms; a token with an unknown kid waits for the next
+   * allowed fetch (so keep it short). Default 1000.
+   */
+  jwksCooldownMs?: number;
+  /** Background JWKS refresh period. Default 300 000. */
+  jwksRefreshIntervalMs?: number;
+  /** Where feed losses and recoveries are reported. Default: console. `null` silences it. */
+  logger?: FeedLogger | null;
+}
+
+export interface ResolvedOptions {
+  issuer: string;
+  audience: string;
+  jwksUri: string;
+  onFeedLoss: FeedLossPolicy;
+  ttlMs: number;
+  leewaySeconds: number;
+  startupTimeoutMs: number;
+  cacheSize: number;
+  jwksCooldownMs: number;
+  jwksRefreshIntervalMs: number;
+  logger: FeedLogger;
+}
+
+const SILENT: FeedLogger = { warn: () => undefined, info: () => undefined };
+const CONSOLE: FeedLogger = {
+  warn: (message) => console.warn(`[gatehouse-verifier] ${message}`),
+  info: (message) => console.info(`[gatehouse-verifier] ${message}`),
+};
+
+function requireString(options: object, name: string): string {
+  const value = (options as Record<string, unknown>)[name];
+  if (typeof value !== 'string' || value === '') throw new TypeError(`createVerifier: "${name}" must be a non-empty string`);
+  return value;
+}
+
+function positive(value: number | undefined, fallback: number, name: string, min = 0): number {
+  if (value === undefined) return fallback;
+  if (!Number.isFinite(value) || value < min) throw new TypeError(`createVerifier: "${name}" must be a number >= ${min}`);
+  return value;
+}
+
+export function resolveOptions(options: VerifierOptions): ResolvedOptions {
+  if (!options || typeof options !== 'object') throw new TypeError('createVerifier: options are required');
+  const revocations = options.revocations as unknown;
+  if (!revocations || typeof revocations !== 'object') {
+    throw new TypeError('createVerifier: "revocations" must be { url, clientId, clientSecret } or { redisUrl, channel? }');
+  }
+  if ('redisUrl' in revocations) requireString(revocations, 'redisUrl');
+  else for (const name of ['url', 'clientId', 'clientSecret']) requireString(revocations, name);
+  if (options.onFeedLoss !== undefined && options.onFeedLoss !== 'accept' && options.onFeedLoss !== 'reject') {
+    throw new TypeError('createVerifier: "onFeedLoss" must be \'accept\' or \'reject\'');
+  }
+  return {
+    issuer: requireString(options, 'issuer'),
+    audience: requireString(options, 'audience'),
+    jwksUri: requireString(options, 'jwksUri'),
+    onFeedLoss: options.onFeedLoss ?? 'accept',
+    ttlMs: positive(options.accessTokenTtlSeconds, 300, 'accessTokenTtlSeconds', 1) * 1000,
+    leewaySeconds: positive(options.clockToleranceSeconds, 5, 'clockToleranceSeconds'),
+    startupTimeoutMs: positive(options.startupTimeoutMs, 5000, 'startupTimeoutMs'),
+    cacheSize: positive(options.cacheSize, 100_000, 'cacheSize', 1),
+    jwksCooldownMs: positive(options.jwksCooldownMs, 1000, 'jwksCooldownMs'),
+    jwksRefreshIntervalMs: positive(options.jwksRefreshIntervalMs, 300_000, 'jwksRefreshIntervalMs', 1000),
+    logger: options.logger === null ? SILENT : (options.logger ?? CONSOLE),
+  };
+}
