@@ -9,6 +9,7 @@ import { AllExceptionsFilter, sendError } from './common/all-exceptions.filter.j
 import { DomainError } from './common/domain-error.js';
 import { createValidationPipe } from './common/validation.js';
 import { MetricsService } from './metrics/metrics.service.js';
+import { RevocationFeed } from './oauth/revocation-feed.service.js';
 import type { AppConfig } from './config/app-config.js';
 
 export const BODY_LIMIT_BYTES = 100 * 1024;
@@ -23,8 +24,8 @@ export async function createApp(config: AppConfig, logger: LoggerService | false
     trustProxy: config.get('TRUST_PROXY'),
     // Nest logs through the logger below; Fastify's own request log stays off on the hot path.
     logger: false,
-    // Long-lived SSE streams must not hold up shutdown.
-    forceCloseConnections: true,
+    // On close, idle keep-alive sockets go at once; in-flight requests finish first.
+    forceCloseConnections: 'idle',
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
     logger,
@@ -61,6 +62,10 @@ export async function createApp(config: AppConfig, logger: LoggerService | false
     metrics.httpRequests.inc({ method: request.method, route, status: reply.statusCode });
     metrics.httpDuration.observe({ method: request.method, route }, reply.elapsedTime / 1000);
   });
+
+  // Long-lived SSE streams end before the server waits for in-flight requests.
+  const feed = app.get(RevocationFeed);
+  fastify.addHook('preClose', async () => feed.closeAll());
 
   await app.init();
   await fastify.ready();

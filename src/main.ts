@@ -21,7 +21,7 @@ async function main(): Promise<void> {
   }
   const logger = new PinoLogger(config.get('LOG_LEVEL'));
   const app = await createApp(config, logger);
-  app.enableShutdownHooks();
+  drainOnSignals(app, logger);
   await app.listen({ port: config.get('PORT'), host: config.get('HOST') });
   const database = app.get(DatabaseConnection);
   const address = app.getHttpServer().address();
@@ -31,6 +31,27 @@ async function main(): Promise<void> {
   logger.log(`revocation bus: ${config.get('REDIS_URL') ? 'Redis' : 'in-process (no REDIS_URL)'}`, 'Boot');
   const admin = config.get('BOOTSTRAP_ADMIN_EMAIL');
   logger.log(admin ? `bootstrap admin: ${admin.trim().toLowerCase()}` : 'no bootstrap admin configured', 'Boot');
+}
+
+/**
+ * Graceful stop: stop accepting, let in-flight requests finish (so no transaction is cut off
+ * by a disconnecting pool), then run Nest's shutdown hooks (database, Redis, timers).
+ */
+function drainOnSignals(app: Awaited<ReturnType<typeof createApp>>, logger: PinoLogger): void {
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.log(`${signal} received: draining`, 'Shutdown');
+    try {
+      await app.getHttpAdapter().getInstance().close();
+    } catch (error) {
+      logger.warn(`HTTP server did not close cleanly: ${(error as Error).message}`, 'Shutdown');
+    }
+    await app.close();
+    process.exit(0);
+  };
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => void stop(signal));
 }
 
 main().catch((error: unknown) => {

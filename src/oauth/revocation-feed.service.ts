@@ -22,6 +22,11 @@ export class RevocationFeed implements OnModuleDestroy {
   ) {}
 
   onModuleDestroy(): void {
+    this.closeAll();
+  }
+
+  /** Ends every stream; consumers reconnect (to another instance) with Last-Event-ID. */
+  closeAll(): void {
     for (const response of this.open) response.end();
     this.open.clear();
   }
