@@ -1,30 +1,11 @@
 // The hot path over HTTP: GET /auth/session (verify + revocation check, no database) on one
 // server process, alone and during a login flood at BCRYPT_COST 12. Not a test; prints figures.
 // Run: npm run bench:http
-import { spawn } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import autocannon from 'autocannon';
-import pg from 'pg';
+import { benchDatabase, json, startServer } from './support.mjs';
 
-const ADMIN_URL = process.env.BENCH_DATABASE_URL || 'postgresql://postgres@127.0.0.1:5432/postgres';
 const DURATION = Number(process.env.DURATION || 10);
-const PORT = 4201;
-const base = `http://127.0.0.1:${PORT}`;
-const database = `gatehouse_bench_${Date.now().toString(36)}`;
-
-async function admin(sql) {
-  const client = new pg.Client({ connectionString: ADMIN_URL });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
-
-const url = new URL(ADMIN_URL);
-url.pathname = `/${database}`;
-const json = (body) => ({ method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 
 function run(options) {
   return new Promise((resolve, reject) => autocannon({ duration: DURATION, ...options }, (error, result) => (error ? reject(error) : resolve(result))));
@@ -37,28 +18,15 @@ function line(label, result) {
   );
 }
 
-await admin(`CREATE DATABASE "${database}"`);
-const server = spawn(process.execPath, ['dist/main.js'], {
-  env: {
-    ...process.env,
-    PORT: String(PORT),
-    HOST: '127.0.0.1',
-    DATABASE_URL: url.toString(),
-    KEY_ENCRYPTION_SECRET: 'bench-secret-0123456789-abcdefghijklmnopqrstuvwxyz',
-    BCRYPT_COST: '12',
-    RATE_LIMIT_AUTH_PER_MINUTE: '1000000',
-    PASSWORD_HASH_QUEUE_TIMEOUT_MS: '60000',
-    LOG_LEVEL: 'warn',
-  },
-  stdio: ['ignore', 'inherit', 'inherit'],
-});
+const database = await benchDatabase();
+let server;
 try {
-  for (let i = 0; i < 200; i++) {
-    try {
-      if ((await fetch(`${base}/health/ready`)).ok) break;
-    } catch {}
-    await sleep(100);
-  }
+  server = await startServer(4201, {
+    DATABASE_URL: database.url,
+    BCRYPT_COST: '12',
+    PASSWORD_HASH_QUEUE_TIMEOUT_MS: '60000',
+  });
+  const base = server.base;
   const email = `bench-${Date.now()}@example.test`;
   const password = 'bench-password-123';
   await fetch(`${base}/auth/register`, json({ email, password }));
@@ -78,7 +46,7 @@ try {
   line('GET /auth/session during a login flood', duringResult);
   line('POST /auth/login flood (bcrypt cost 12)', floodResult);
 } finally {
-  server.kill('SIGTERM');
+  server?.child.kill('SIGTERM');
   await sleep(500);
-  await admin(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`);
+  await database.drop();
 }

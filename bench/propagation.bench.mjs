@@ -1,58 +1,11 @@
 // Revocation staleness bound: time from a revoke call answering on instance A to instance B
 // rejecting the token. Two real server processes (dist/main.js) on one PostgreSQL database,
 // with and without Redis. Run: npm run bench:propagation   (prints figures; not a test)
-import { spawn } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
-import pg from 'pg';
+import { benchDatabase, json, startServer } from './support.mjs';
 
-const ADMIN_URL = process.env.BENCH_DATABASE_URL || 'postgresql://postgres@127.0.0.1:5432/postgres';
 const REDIS_URL = process.env.BENCH_REDIS_URL || 'redis://127.0.0.1:6379';
 const ROUNDS = Number(process.env.ROUNDS || 100);
-const database = `gatehouse_bench_${Date.now().toString(36)}`;
-
-async function admin(sql) {
-  const client = new pg.Client({ connectionString: ADMIN_URL });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
-
-function databaseUrl() {
-  const url = new URL(ADMIN_URL);
-  url.pathname = `/${database}`;
-  return url.toString();
-}
-
-async function startInstance(port, env) {
-  const child = spawn(process.execPath, ['dist/main.js'], {
-    env: {
-      ...process.env,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      DATABASE_URL: databaseUrl(),
-      KEY_ENCRYPTION_SECRET: 'bench-secret-0123456789-abcdefghijklmnopqrstuvwxyz',
-      BCRYPT_COST: '4',
-      RATE_LIMIT_AUTH_PER_MINUTE: '1000000',
-      REVOCATION_CHANNEL: `gatehouse-bench:${database}`,
-      LOG_LEVEL: 'warn',
-      ...env,
-    },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-  const base = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 200; i++) {
-    try {
-      if ((await fetch(`${base}/health/ready`)).ok) return { base, child };
-    } catch {}
-    await sleep(100);
-  }
-  throw new Error(`instance on ${port} did not start`);
-}
-
-const json = (body) => ({ method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 
 function percentile(sorted, p) {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
@@ -86,15 +39,22 @@ async function measure(label, a, b, jitterMs = 0) {
   );
 }
 
-await admin(`CREATE DATABASE "${database}"`);
+const database = await benchDatabase();
 const children = [];
+const startInstance = async (port, env) => {
+  const server = await startServer(port, {
+    DATABASE_URL: database.url,
+    BCRYPT_COST: '4',
+    REVOCATION_CHANNEL: `gatehouse-bench:${database.name}`,
+    ...env,
+  });
+  children.push(server.child);
+  return server;
+};
 try {
   const a = await startInstance(4101, { REDIS_URL });
-  children.push(a.child);
   const b = await startInstance(4102, { REDIS_URL });
-  children.push(b.child);
   const c = await startInstance(4103, { REDIS_URL: '', REVOCATION_SYNC_INTERVAL_MS: '1000' });
-  children.push(c.child);
   console.log(`revocation propagation, ${ROUNDS} logouts each: revoke answered on A -> other instance rejects the token`);
   console.log('(each figure includes one polling request, ~1-2 ms; A -> A shows that floor)');
   await measure('A -> B, Redis pub/sub (sync 1000 ms)', a, b);
@@ -103,5 +63,5 @@ try {
 } finally {
   for (const child of children) child.kill('SIGTERM');
   await sleep(500);
-  await admin(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`);
+  await database.drop();
 }

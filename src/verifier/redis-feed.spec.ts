@@ -3,6 +3,7 @@ import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { FakeGatehouse } from './testing/fake-gatehouse.js';
 import { createVerifier, type GatehouseVerifier } from './verifier.js';
+import { outcome, within } from './testing/outcomes.js';
 
 const REDIS_URL = process.env.TEST_REDIS_URL || 'redis://127.0.0.1:6379';
 
@@ -13,21 +14,6 @@ let sut: GatehouseVerifier;
 
 function publish(message: unknown): Promise<number> {
   return publisher.publish(channel, JSON.stringify({ from: 'another-instance', message }));
-}
-
-function outcome(promise: Promise<unknown>): Promise<string> {
-  return promise.then(
-    () => 'accepted',
-    (error: { code?: string }) => error.code ?? String(error),
-  );
-}
-
-async function within(ms: number, check: () => Promise<boolean> | boolean): Promise<void> {
-  const started = Date.now();
-  while (!(await check())) {
-    if (Date.now() - started > ms) throw new Error(`condition not met within ${ms} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
 }
 
 beforeAll(async () => {

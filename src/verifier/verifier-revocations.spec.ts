@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { FakeGatehouse } from './testing/fake-gatehouse.js';
 import { createVerifier, type GatehouseVerifier } from './verifier.js';
 import type { VerifierOptions } from './verifier.options.js';
+import { outcome, within } from './testing/outcomes.js';
 
 let gatehouse: FakeGatehouse;
 const verifiers: GatehouseVerifier[] = [];
@@ -16,23 +17,6 @@ async function startVerifier(overrides: Partial<VerifierOptions> = {}): Promise<
   const verifier = newVerifier(overrides);
   await verifier.ready();
   return verifier;
-}
-
-function outcome(promise: Promise<unknown>): Promise<string> {
-  return promise.then(
-    () => 'accepted',
-    (error: { code?: string }) => error.code ?? String(error),
-  );
-}
-
-/** Polls until `check` holds; returns how long that took. */
-async function within(ms: number, check: () => Promise<boolean> | boolean): Promise<number> {
-  const started = Date.now();
-  while (!(await check())) {
-    if (Date.now() - started > ms) throw new Error(`condition not met within ${ms} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-  return Date.now() - started;
 }
 
 beforeEach(async () => {

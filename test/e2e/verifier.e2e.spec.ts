@@ -4,25 +4,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createVerifier, type GatehouseVerifier, type VerifierOptions } from '../../src/verifier/index.js';
 import { createLoggedIn, loginAs } from '../support/factories.js';
 import { startApp, TEST_AUDIENCE, TEST_ISSUER, type TestApp } from '../support/test-app.js';
+import { outcome, within } from '../../src/verifier/testing/outcomes.js';
 
 const kidOf = (token: string) => JSON.parse(Buffer.from(token.split('.')[0]!, 'base64url').toString()).kid as string;
-
-function outcome(promise: Promise<unknown>): Promise<string> {
-  return promise.then(
-    () => 'accepted',
-    (error: { code?: string }) => error.code ?? String(error),
-  );
-}
-
-/** Polls until `check` holds; returns how long it took. */
-async function within(ms: number, check: () => Promise<boolean> | boolean): Promise<number> {
-  const started = Date.now();
-  while (!(await check())) {
-    if (Date.now() - started > ms) throw new Error(`condition not met within ${ms} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  return Date.now() - started;
-}
 
 /** A TCP proxy in front of Gatehouse that the test can cut, as a network failure would. */
 interface CuttableProxy {
