@@ -145,6 +145,8 @@ export class AccessTokenService implements OnModuleDestroy {
     if (!header || header.alg !== 'ES256' || typeof header.typ !== 'string' || !TOKEN_TYPES.has(header.typ.toLowerCase())) {
       throw new DomainError('invalid_token');
     }
+    // RFC 7515 4.1.11: a critical extension we do not understand must not be ignored.
+    if (header.crit !== undefined) throw new DomainError('invalid_token');
     const kid = header.kid;
     if (typeof kid !== 'string' || kid.length === 0 || kid.length > 128) throw new DomainError('invalid_token');
     let key = this.keys.get(kid);

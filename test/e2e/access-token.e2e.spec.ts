@@ -203,6 +203,7 @@ describe('tokens signed with the real key but breaking a rule', () => {
     ['typ JWT', { typ: 'JWT' }],
     ['typ id_token', { typ: 'id_token' }],
     ['no typ', { typ: undefined }],
+    ['a critical extension', { crit: ['b64'], b64: false }],
   ])('a wrong header: %s', async (_label, header) => {
     expectError(await session(t, signWithRealKey(header, validClaims())), 401, 'invalid_token');
   });
