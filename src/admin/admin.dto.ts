@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import { IsBooleanString, IsIn, IsInt, IsOptional, IsString, IsUUID, Length, Matches, Max, MaxLength, Min } from 'class-validator';
+import { NoNulCharacter } from '../common/validation.js';
 
 export class ListUsersQuery {
   @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 50 })
@@ -20,6 +21,7 @@ export class ListUsersQuery {
   @IsOptional()
   @IsString()
   @MaxLength(254)
+  @NoNulCharacter()
   email?: string;
 }
 
@@ -35,6 +37,7 @@ export class ReasonDto {
   @Transform(({ value }) => (typeof value === 'string' ? value.trim() : value))
   @IsString()
   @Length(1, 500)
+  @NoNulCharacter()
   reason?: string;
 }
 
@@ -60,7 +63,8 @@ export class AuditQuery {
 
   @ApiPropertyOptional({ description: 'nextCursor from the previous page' })
   @IsOptional()
-  @Matches(/^[0-9]{1,19}$/)
+  // Audit ids are PostgreSQL bigints: 18 digits stay below 2^63, 19 may not.
+  @Matches(/^[0-9]{1,18}$/, { message: 'cursor must be a nextCursor value' })
   cursor?: string;
 }
 

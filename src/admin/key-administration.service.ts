@@ -4,6 +4,7 @@ import { Transactions } from '../database/transactions.service.js';
 import { AuditService } from '../audit/audit.service.js';
 import { SessionsService } from '../sessions/sessions.service.js';
 import { RevocationService } from '../tokens/revocation/revocation.service.js';
+import type { Revocation } from '../tokens/revocation/revocation.types.js';
 import { SigningKeysService } from '../tokens/signing-keys.service.js';
 import type { AdminAction } from '../users/user-administration.service.js';
 
@@ -56,13 +57,16 @@ export class KeyAdministration {
     const revocations = await this.transactions.run(async (tx) => {
       const outcome = await this.keys.revokeIn(tx, kid);
       if (outcome === undefined) throw new DomainError('not_found', 'Signing key not found.');
-      const recorded = outcome === false ? [] : [await this.revocations.record(tx, { kid, reason: 'key_revoked' })];
+      const recorded: Revocation[] = [];
       let sessionsRevoked = 0;
+      // Sessions first: a logout holds its session row while it waits for the revocation write
+      // lock, so taking that lock (by recording) before the session rows would deadlock with it.
       if (revokeSessions) {
         const result = await this.sessions.revokeAllForKeyIn(tx, kid);
         recorded.push(...result.revocations);
         sessionsRevoked = result.count;
       }
+      if (outcome !== false) recorded.push(await this.revocations.record(tx, { kid, reason: 'key_revoked' }));
       await this.audit.record(
         {
           type: 'key_revoked',

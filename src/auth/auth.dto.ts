@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsEmail, IsOptional, IsString, Length, MaxLength } from 'class-validator';
+import { NoNulCharacter } from '../common/validation.js';
 
 const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
 
@@ -22,6 +23,7 @@ export class RegisterDto {
   @Transform(trim)
   @IsString()
   @Length(1, 100)
+  @NoNulCharacter()
   name?: string;
 }
 

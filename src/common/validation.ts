@@ -1,4 +1,5 @@
 import { ValidationPipe, type ValidationError } from '@nestjs/common';
+import { Matches } from 'class-validator';
 import { DomainError } from './domain-error.js';
 import type { FieldError } from './error-codes.js';
 
@@ -30,3 +31,9 @@ export function createValidationPipe(): ValidationPipe {
       new DomainError('validation_failed', 'The request is invalid.', { details: flatten(errors) }),
   });
 }
+
+/**
+ * For string fields stored as PostgreSQL text, which cannot hold U+0000: without it the
+ * database refuses the value and the caller gets a 500 instead of validation_failed.
+ */
+export const NoNulCharacter = () => Matches(/^[^\u0000]*$/, { message: '$property must not contain NUL characters' });

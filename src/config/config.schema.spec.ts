@@ -93,6 +93,12 @@ describe('parseConfig', () => {
     expect(error.message).toContain('KEY_ENCRYPTION_SECRET');
   });
 
+  it('refuses COOKIE_SECURE=false in production (plain-http local development only, API.md)', () => {
+    const error = parseError({ NODE_ENV: 'production', KEY_ENCRYPTION_SECRET: SECRET, COOKIE_SECURE: 'false' });
+    expect(error.message).toContain('COOKIE_SECURE');
+    expect(parseConfig({ NODE_ENV: 'development', COOKIE_SECURE: 'false' }).COOKIE_SECURE).toBe(false);
+  });
+
   it('accepts production with a real secret, and development without one', () => {
     expect(parseConfig({ NODE_ENV: 'production', KEY_ENCRYPTION_SECRET: SECRET }).KEY_ENCRYPTION_SECRET).toBe(SECRET);
     expect(parseConfig({ NODE_ENV: 'development' }).KEY_ENCRYPTION_SECRET).toBeUndefined();

@@ -84,6 +84,10 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigValu
         'Invalid configuration:\n  KEY_ENCRYPTION_SECRET: required in production (32+ characters, not a placeholder)',
       );
     }
+    if (!config.COOKIE_SECURE) {
+      // A refresh cookie without Secure travels over plain http (API.md: local development only).
+      throw new ConfigError('Invalid configuration:\n  COOKIE_SECURE: must not be false in production');
+    }
   }
   if (Boolean(config.BOOTSTRAP_ADMIN_EMAIL) !== Boolean(config.BOOTSTRAP_ADMIN_PASSWORD)) {
     throw new ConfigError(

@@ -6,7 +6,8 @@ import { DomainError } from '../common/domain-error.js';
 import { ClientAuthGuard } from './client-auth.guard.js';
 import { RevocationFeed } from './revocation-feed.service.js';
 
-const EVENT_ID = /^[0-9]{1,19}$/;
+/** Revocation event ids are PostgreSQL bigints: 18 digits stay below 2^63, 19 may not. */
+const EVENT_ID = /^[0-9]{1,18}$/;
 
 @ApiTags('oauth')
 @ApiBasicAuth()
@@ -21,10 +22,12 @@ export class RevocationFeedController {
   async revocations(
     @Res() reply: FastifyReply,
     @Headers('last-event-id') header: string | undefined,
-    @Query('lastEventId') query: string | undefined,
+    @Query('lastEventId') query: unknown,
   ): Promise<void> {
-    const raw = (header ?? query)?.trim();
-    if (raw !== undefined && raw !== '' && !EVENT_ID.test(raw)) {
+    const given = header ?? query;
+    // A repeated query parameter arrives as an array: as malformed as any other non-id.
+    const raw = typeof given === 'string' ? given.trim() : given;
+    if (raw !== undefined && raw !== '' && (typeof raw !== 'string' || !EVENT_ID.test(raw))) {
       throw new DomainError('validation_failed', 'The request is invalid.', {
         details: [{ field: 'Last-Event-ID', message: 'Last-Event-ID must be a revocation event id' }],
       });

@@ -83,6 +83,11 @@ export class SessionsRepository {
     await tx.$executeRaw`INSERT INTO session_signing_keys (session_id, kid) VALUES (${sessionId}::uuid, ${kid}) ON CONFLICT DO NOTHING`;
   }
 
+  /** True while the session of `userId` is not revoked (read inside the caller's transaction). */
+  async isUnrevoked(tx: Tx, id: string, userId: string): Promise<boolean> {
+    return (await tx.session.count({ where: { id, userId, revokedAt: null } })) === 1;
+  }
+
   findById(id: string): Promise<Session | null> {
     return this.prisma.session.findUnique({ where: { id } });
   }
@@ -103,17 +108,31 @@ export class SessionsRepository {
     return count === 1;
   }
 
-  /** One statement for "every session of the user" (optionally sparing one). Returns the count. */
-  async revokeAllForUser(tx: Tx, params: { userId: string; reason: string; now: Date; exceptSessionId?: string }): Promise<number> {
-    const { count } = await tx.session.updateMany({
+  /**
+   * Row-locks the user's unused refresh tokens, the rows a refresh locks first (then its session).
+   * Taken before the session rows, it keeps a cascade delete from deadlocking with a refresh.
+   */
+  async lockUnusedTokensOfUser(tx: Tx, userId: string): Promise<void> {
+    await tx.$queryRaw`
+      SELECT rt.id FROM refresh_tokens rt JOIN sessions s ON s.id = rt.session_id
+      WHERE s.user_id = ${userId}::uuid AND rt.used_at IS NULL
+      FOR UPDATE OF rt`;
+  }
+
+  /** One statement for "every session of the user" (optionally sparing one). Returns the revoked sessions. */
+  revokeAllForUser(
+    tx: Tx,
+    params: { userId: string; reason: string; now: Date; exceptSessionId?: string },
+  ): Promise<Array<{ id: string; createdAt: Date }>> {
+    return tx.session.updateManyAndReturn({
       where: {
         userId: params.userId,
         revokedAt: null,
         id: params.exceptSessionId ? { not: params.exceptSessionId } : undefined,
       },
       data: { revokedAt: params.now, revokedReason: params.reason },
+      select: { id: true, createdAt: true },
     });
-    return count;
   }
 
   /**

@@ -31,6 +31,8 @@ export interface RefreshIntrospection {
   role: 'user' | 'admin';
   iat: number;
   exp: number;
+  /** The refresh token's row id: stable for the token, and never the token itself. */
+  jti: string;
 }
 
 export interface SessionView {
@@ -70,7 +72,9 @@ export class SessionsService {
       // revocation (its UPDATE then revokes it) or wholly after it (auth_time past the cut-off):
       // never a live session whose every token the cut-off rejects.
       const current = await this.repository.lockUser(tx, user.id, 'share');
-      if (!current) throw new DomainError('invalid_credentials');
+      // The password was checked against `user`'s hash; if it changed since (a password change
+      // committed meanwhile, revoking every session), that check no longer opens the account.
+      if (!current || current.passwordHash !== user.passwordHash) throw new DomainError('invalid_credentials');
       if (current.status === 'suspended') throw new DomainError('account_suspended');
       const now = new Date();
       const expiresAt = new Date(now.getTime() + this.config.get('REFRESH_TOKEN_TTL_SECONDS') * 1000);
@@ -214,36 +218,60 @@ export class SessionsService {
   /**
    * Revokes every session of a user inside the caller's transaction: one UPDATE and one
    * user-wide RevocationEvent (a single cache entry however many sessions there are).
-   * The caller announces the returned revocation after commit.
+   * The caller announces the returned revocations after commit.
    */
   async revokeAllForUserIn(
     tx: Tx,
     params: { userId: string; reason: RevocationReason; exceptSessionId?: string },
-  ): Promise<{ revocation: Revocation; count: number }> {
+  ): Promise<{ revocations: Revocation[]; count: number }> {
     // Excludes logins of this user until commit (see start()): every session this UPDATE misses
     // is created after the cut-off, every session it revokes was created before it.
     await this.repository.lockUser(tx, params.userId, 'update');
+    // The spared session must still be live: a later cut-off replaces earlier ones in every
+    // cache, so sparing a session an earlier one revoked would bring its tokens back to life
+    // (its bearer may have passed the guard on an instance that had not heard of it yet).
+    if (params.exceptSessionId && !(await this.repository.isUnrevoked(tx, params.exceptSessionId, params.userId))) {
+      throw new DomainError('token_revoked');
+    }
     const now = new Date();
-    const count = await this.repository.revokeAllForUser(tx, { ...params, now });
-    const revocation = await this.revocations.record(tx, {
-      sub: params.userId,
-      notBefore: now,
-      exceptSid: params.exceptSessionId,
-      reason: params.reason,
-    });
+    const revoked = await this.repository.revokeAllForUser(tx, { ...params, now });
+    const revocations = [
+      await this.revocations.record(tx, {
+        sub: params.userId,
+        notBefore: now,
+        exceptSid: params.exceptSessionId,
+        reason: params.reason,
+      }),
+    ];
+    // A session stamped at or after the cut-off by an instance whose clock runs ahead of ours
+    // would escape it (its auth_time is not before notBefore): name such sessions one by one.
+    for (const session of revoked.filter((row) => row.createdAt.getTime() >= now.getTime())) {
+      revocations.push(await this.revocations.record(tx, { sid: session.id, userId: params.userId, reason: params.reason }));
+    }
     // A login waiting for the lock must read a later millisecond than this cut-off.
     await clockPast(now);
-    return { revocation, count };
+    return { revocations, count: revoked.length };
+  }
+
+  /**
+   * Inside the caller's transaction, before revokeAllForUserIn: about to delete the user, whose
+   * refresh tokens go with the sessions. A refresh holds its token row and then wants its session
+   * row; the cascade takes them the other way round, so the tokens are locked first.
+   */
+  async lockForUserDeletionIn(tx: Tx, userId: string): Promise<void> {
+    await this.repository.lockUnusedTokensOfUser(tx, userId);
   }
 
   /**
    * Inside the caller's transaction: revokes every session that received a token signed by
    * `kid`. Only sessions used within the last access TTL can still hold a live token, so only
-   * those need a cache entry; the rest are merely closed for refresh.
+   * those need a cache entry; the rest are merely closed for refresh. A benign repeat hands out
+   * tokens up to the grace window after the rotation it repeats, without touching lastUsedAt.
    */
   async revokeAllForKeyIn(tx: Tx, kid: string): Promise<{ revocations: Revocation[]; count: number }> {
     const now = new Date();
-    const activeSince = new Date(now.getTime() - this.config.revocationMemoryMs);
+    const graceMs = this.config.get('REFRESH_REUSE_GRACE_SECONDS') * 1000;
+    const activeSince = new Date(now.getTime() - this.config.revocationMemoryMs - graceMs);
     const { revokedIds, liveIds } = await this.repository.revokeAllForKey(tx, { kid, reason: 'key_revoked', now, activeSince });
     const revocations: Revocation[] = [];
     for (const session of liveIds) {
@@ -259,7 +287,7 @@ export class SessionsService {
     exceptSessionId?: string;
     audit: { type: string; ip?: string; userAgent?: string; details?: Record<string, unknown> };
   }): Promise<number> {
-    const { revocation, count } = await this.transactions.run(async (tx) => {
+    const { revocations, count } = await this.transactions.run(async (tx) => {
       const result = await this.revokeAllForUserIn(tx, params);
       await this.audit.record(
         {
@@ -274,7 +302,7 @@ export class SessionsService {
       );
       return result;
     });
-    this.revocations.announce([revocation]);
+    this.revocations.announce(revocations);
     return count;
   }
 
@@ -298,6 +326,7 @@ export class SessionsService {
       role: session.user.role,
       iat: Math.floor(found.createdAt.getTime() / 1000),
       exp: Math.floor(session.expiresAt.getTime() / 1000),
+      jti: found.id,
     };
   }
 

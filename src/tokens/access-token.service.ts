@@ -130,6 +130,9 @@ export class AccessTokenService implements OnModuleDestroy {
   }
 
   private assertNotRevoked(claims: VerifiedToken): void {
+    // A cached token skipped the key lookup, and the revocation list forgets a kid after TTL +
+    // leeway; an instance that signed with the key before hearing of its revocation outlives that.
+    if (this.keys.get(claims.kid)?.status === 'revoked') throw new DomainError('token_revoked');
     const revoked = this.revocations.check({
       sid: claims.sid,
       sub: claims.sub,

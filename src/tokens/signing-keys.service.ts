@@ -45,6 +45,7 @@ export class SigningKeysService implements OnModuleInit {
   private keys = new Map<string, LoadedKey>();
   private activeKid: string | undefined;
   private reloading: Promise<void> | undefined;
+  private reloadAgain = false;
   private lastReloadAt = 0;
 
   constructor(
@@ -54,7 +55,10 @@ export class SigningKeysService implements OnModuleInit {
     private readonly keyMaterial: KeyMaterial,
     private readonly revocations: RevocationService,
   ) {
-    revocations.onKeysChanged(() => void this.reload());
+    revocations.onKeysChanged(() => {
+      // Never an unhandled rejection: that would end the process over a database blip.
+      this.reload().catch((error: unknown) => this.logger.warn(`signing key reload failed: ${(error as Error).message}`));
+    });
   }
 
   async onModuleInit(): Promise<void> {
@@ -142,9 +146,21 @@ export class SigningKeysService implements OnModuleInit {
     return { replacedBy };
   }
 
-  /** Re-reads every key (single-flight): after rotation or revocation anywhere. */
+  /**
+   * Re-reads every key (single-flight): after rotation or revocation anywhere. A call made while
+   * a read is in flight runs one more read: that read may predate the change it is told about.
+   */
   reload(): Promise<void> {
-    this.reloading ??= this.load().finally(() => (this.reloading = undefined));
+    if (this.reloading) {
+      this.reloadAgain = true;
+      return this.reloading;
+    }
+    this.reloading = (async () => {
+      do {
+        this.reloadAgain = false;
+        await this.load();
+      } while (this.reloadAgain);
+    })().finally(() => (this.reloading = undefined));
     return this.reloading;
   }
 

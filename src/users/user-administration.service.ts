@@ -87,12 +87,12 @@ export class UserAdministration {
     reason: RevocationReason,
     change: (tx: Tx, user: User) => Promise<{ user: User; changed: boolean; details?: Record<string, unknown> }>,
   ): Promise<UserResponse> {
-    const { user, revocation } = await this.transactions.run(async (tx) => {
+    const { user, revocations } = await this.transactions.run(async (tx) => {
       await this.repository.lockAdminChanges(tx);
       const current = await this.repository.lockById(tx, userId);
       if (!current) throw new DomainError('not_found', 'User not found.');
       const result = await change(tx, current);
-      if (!result.changed) return { user: result.user, revocation: undefined };
+      if (!result.changed) return { user: result.user, revocations: [] };
       const revoked = await this.sessions.revokeAllForUserIn(tx, { userId, reason });
       await this.audit.record(
         {
@@ -104,9 +104,9 @@ export class UserAdministration {
         },
         tx,
       );
-      return { user: result.user, revocation: revoked.revocation };
+      return { user: result.user, revocations: revoked.revocations };
     });
-    if (revocation) this.sessions.announce([revocation]);
+    this.sessions.announce(revocations);
     return toUserResponse(user);
   }
 

@@ -78,7 +78,7 @@ export class UsersService implements OnApplicationBootstrap {
       throw new DomainError('invalid_credentials', 'The current password is incorrect.');
     }
     const passwordHash = await this.passwords.hash(params.newPassword);
-    const { revocation } = await this.transactions.run(async (tx) => {
+    const { revocations } = await this.transactions.run(async (tx) => {
       await this.repository.updatePassword(tx, user.id, passwordHash);
       const result = await this.sessions.revokeAllForUserIn(tx, {
         userId: user.id,
@@ -98,7 +98,7 @@ export class UsersService implements OnApplicationBootstrap {
       );
       return result;
     });
-    this.sessions.announce([revocation]);
+    this.sessions.announce(revocations);
   }
 
   /** DELETE /users/me: password required; the last active admin cannot delete itself. */
@@ -112,13 +112,14 @@ export class UsersService implements OnApplicationBootstrap {
 
   /** Deletes a user and revokes every session, in one transaction (self-service and admin). */
   async deleteUser(params: { userId: string; actorId: string; context: RequestContext }): Promise<void> {
-    const { revocation } = await this.transactions.run(async (tx) => {
+    const { revocations } = await this.transactions.run(async (tx) => {
       await this.repository.lockAdminChanges(tx);
       const user = await this.repository.lockById(tx, params.userId);
       if (!user) throw new DomainError('not_found', 'User not found.');
       if (user.role === 'admin' && user.status === 'active' && (await this.repository.countActiveAdmins(tx)) <= 1) {
         throw new DomainError('last_admin');
       }
+      await this.sessions.lockForUserDeletionIn(tx, user.id);
       const result = await this.sessions.revokeAllForUserIn(tx, { userId: user.id, reason: 'deletion' });
       await this.repository.delete(tx, user.id);
       await this.audit.record(
@@ -133,7 +134,7 @@ export class UsersService implements OnApplicationBootstrap {
       );
       return result;
     });
-    this.sessions.announce([revocation]);
+    this.sessions.announce(revocations);
   }
 
   /** Creates the first admin from BOOTSTRAP_ADMIN_* when no admin exists (safe across instances). */

@@ -106,6 +106,24 @@ describe('revocations from the SSE feed', () => {
     expect(sut.status().jwks.kids).not.toContain(compromised);
   });
 
+  it('keeps rejecting a cached token of a revoked key once the revocation has aged out of memory', async () => {
+    vi.useFakeTimers({ toFake: ['Date', 'setInterval', 'clearInterval'] });
+    const sut = await startVerifier({ accessTokenTtlSeconds: 60, clockToleranceSeconds: 0 });
+    const compromised = gatehouse.activeKid;
+    // Signed late, by a Gatehouse instance that had not heard of the revocation yet: it outlives
+    // the revocation by more than the TTL.
+    const late = gatehouse.sign({ exp: Math.floor(Date.now() / 1000) + 120 });
+    expect(await outcome(sut.verify(late))).toBe('accepted');
+    gatehouse.addKey();
+    gatehouse.revoke({ kid: compromised }, 'key_revoked');
+    await within(1000, async () => (await outcome(sut.verify(late))) === 'token_revoked');
+
+    // 90 s on, the revocation list has pruned the kid (TTL + leeway = 60 s); the token lives 30 s more.
+    vi.advanceTimersByTime(90_000);
+    expect(sut.status().revocations).toBe(0);
+    expect(await outcome(sut.verify(late))).toBe('token_revoked');
+  });
+
   it('reconnects after the stream drops, sends Last-Event-ID and applies what it missed', async () => {
     const sut = await startVerifier();
     const token = gatehouse.sign({ sid: 'missed-while-down' });

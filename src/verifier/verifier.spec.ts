@@ -65,7 +65,7 @@ describe('verifier: token rules', () => {
   it('rejects a token with a damaged signature', async () => {
     const sut = await startVerifier();
     const token = gatehouse.sign();
-    const damaged = withSegment(token, 2, (signature) => (signature[5] === 'A' ? 'B' : 'A') + signature.slice(1));
+    const damaged = withSegment(token, 2, (signature) => (signature[0] === 'A' ? 'B' : 'A') + signature.slice(1));
     const damagedAt5 = withSegment(token, 2, (s) => s.slice(0, 5) + (s[5] === 'A' ? 'B' : 'A') + s.slice(6));
 
     expect(await rejectionCode(sut.verify(damaged))).toBe('invalid_token');

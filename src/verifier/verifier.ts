@@ -102,7 +102,8 @@ export class GatehouseVerifier {
       kid: claims.kid,
       authTimeMs: claims.auth_time * 1000,
     });
-    if (revoked) throw new VerifierError('token_revoked');
+    // The list forgets a kid after TTL + leeway; a token signed late by a lagging instance outlives that.
+    if (revoked || this.jwks.isRevoked(claims.kid)) throw new VerifierError('token_revoked');
     return claims;
   }
 

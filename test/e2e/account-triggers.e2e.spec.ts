@@ -1,4 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { UsersRepository } from '../../src/users/users.repository.js';
 import { createUser, createLoggedIn, loginAs } from '../support/factories.js';
 import { startApp, type TestApp } from '../support/test-app.js';
 
@@ -37,6 +38,38 @@ describe('self-service revocation triggers', () => {
     await loginAs(t, { ...user, password: 'a brand new passphrase' });
     const [audit] = await t.sql(`SELECT actor_id, details FROM audit_events WHERE type = 'password_changed' AND user_id = $1`, [user.id]);
     expect(audit).toMatchObject({ actor_id: user.id, details: { reason: 'password_change', sessionsRevoked: 1 } });
+  });
+
+  it('a login that checked the old password just before a password change commits opens no session', async () => {
+    const user = await createUser(t);
+    const current = await loginAs(t, user);
+    // Hold the racing login between reading the user row (old hash) and opening its session.
+    const repository = t.app.get(UsersRepository);
+    const findByEmail = repository.findByEmail.bind(repository);
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let readDone!: () => void;
+    const read = new Promise<void>((resolve) => (readDone = resolve));
+    vi.spyOn(repository, 'findByEmail').mockImplementationOnce(async (...args) => {
+      const row = await findByEmail(...args);
+      readDone();
+      await gate;
+      return row;
+    });
+    const racingLogin = t.http.post('/auth/login').send({ email: user.email, password: user.password }).then((res) => res);
+    await read;
+    const change = await t.http
+      .post('/users/me/password')
+      .set(current.bearer)
+      .send({ currentPassword: user.password, newPassword: 'changed while a login was in flight' });
+    expect(change.status).toBe(204);
+    release();
+
+    const login = await racingLogin;
+    expect(login.status, JSON.stringify(login.body)).toBe(401);
+    expect(login.body.code).toBe('invalid_credentials');
+    const live = await t.sql(`SELECT id FROM sessions WHERE user_id = $1 AND revoked_at IS NULL`, [user.id]);
+    expect(live).toEqual([{ id: current.sessionId }]);
   });
 
   it('password change needs the current password and a valid new one', async () => {

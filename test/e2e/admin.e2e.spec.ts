@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLoggedIn, createUser, loginAs, type LoggedIn } from '../support/factories.js';
+import { withClient } from '../support/databases.js';
+import { createLoggedIn, createUser, eventually, loginAs, type LoggedIn } from '../support/factories.js';
 import { startApp, type TestApp } from '../support/test-app.js';
 
 describe('admin API', () => {
@@ -51,6 +52,23 @@ describe('admin API', () => {
       expect(res.status, JSON.stringify(query)).toBe(400);
       expect(res.body.code).toBe('validation_failed');
     }
+  });
+
+  it('answers validation_failed, never a 500, for text the database cannot hold or a cursor past its range', async () => {
+    const user = await createLoggedIn(t);
+    const attempts = [
+      t.http.get('/admin/users').query({ email: 'ada\u0000@example.test' }).set(admin.bearer),
+      t.http.get('/admin/audit').query({ cursor: '9999999999999999999' }).set(admin.bearer),
+      t.http.post(`/admin/users/${user.id}/suspend`).set(admin.bearer).send({ reason: 'fraud\u0000' }),
+      t.http.post(`/admin/users/${user.id}/revoke-sessions`).set(admin.bearer).send({ reason: '\u0000' }),
+    ];
+    for (const [i, attempt] of attempts.entries()) {
+      const res = await attempt;
+      expect(res.status, `attempt ${i}: ${JSON.stringify(res.body)}`).toBe(400);
+      expect(res.body.code).toBe('validation_failed');
+    }
+    // Nothing happened to the user.
+    expect((await t.http.get('/users/me').set(user.bearer)).status).toBe(200);
   });
 
   it('shows a user with their live sessions; 404 for an unknown id', async () => {
@@ -126,6 +144,32 @@ describe('admin API', () => {
     expect((await t.http.post('/auth/login').send({ email: user.email, password: user.password })).body.code).toBe('invalid_credentials');
     expect(await t.sql(`SELECT 1 FROM users WHERE id = $1`, [user.id])).toHaveLength(0);
     expect((await t.http.delete(`/admin/users/${user.id}`).set(admin.bearer)).status).toBe(404);
+  });
+
+  it('deletes a user while one of their refreshes is mid-transaction: waits for it instead of deadlocking', async () => {
+    const user = await createLoggedIn(t);
+    const [token] = await t.sql<{ id: string }>(`SELECT id FROM refresh_tokens WHERE session_id = $1`, [user.sessionId]);
+    await withClient(t.databaseUrl, async (refresh) => {
+      // A refresh, as SessionsService.refresh runs it: it has marked the token used and is about
+      // to touch the session row.
+      await refresh.query(`SET statement_timeout = '5s'`);
+      await refresh.query('BEGIN');
+      await refresh.query(`UPDATE refresh_tokens SET used_at = now() WHERE id = $1 AND used_at IS NULL`, [token!.id]);
+      const deletion = t.http.delete(`/admin/users/${user.id}`).set(admin.bearer).then((res) => res);
+      await eventually(async () => {
+        const [waiting] = await t.sql<{ n: number }>(
+          `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+        );
+        expect(waiting!.n).toBeGreaterThan(0);
+      }, 3000, 10);
+      const touched = await refresh.query(`UPDATE sessions SET last_used_at = now() WHERE id = $1 AND revoked_at IS NULL`, [user.sessionId]);
+      expect(touched.rowCount).toBe(1);
+      await refresh.query('COMMIT');
+      const res = await deletion;
+      expect(res.status, JSON.stringify(res.body)).toBe(204);
+    });
+    expect(await t.sql(`SELECT 1 FROM users WHERE id = $1`, [user.id])).toHaveLength(0);
+    expect((await t.http.get('/users/me').set(user.bearer)).body.code).toBe('token_revoked');
   });
 
   it('never removes the last active admin (409 last_admin), even when two admins race', async () => {

@@ -119,6 +119,14 @@ describe('POST /auth/register', () => {
     expect(res.body.message).not.toMatch(/position|Unexpected/);
   });
 
+  it('answers 400 validation_failed for a name with a NUL character (PostgreSQL text cannot hold it), and creates nothing', async () => {
+    const email = uniqueEmail('nul');
+    const res = await t.http.post('/auth/register').send({ email, password: 'long enough', name: 'Ada\u0000Lovelace' });
+    expectError(res, 400, 'validation_failed');
+    expect(res.body.details).toEqual([{ field: 'name', message: expect.any(String) }]);
+    expect(await t.sql('SELECT 1 FROM users WHERE email = $1', [email])).toHaveLength(0);
+  });
+
   it('answers 400 validation_failed for an empty JSON body', async () => {
     const res = await t.http.post('/auth/register').set('Content-Type', 'application/json').send('');
     expectError(res, 400, 'validation_failed');

@@ -1,5 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { RevocationService } from '../../src/tokens/revocation/revocation.service.js';
+import { SigningKeysRepository } from '../../src/tokens/signing-keys.repository.js';
+import { SigningKeysService } from '../../src/tokens/signing-keys.service.js';
 import { createLoggedIn, eventually, loginAs, type LoggedIn } from '../support/factories.js';
+import { withClient } from '../support/databases.js';
 import { createTestDatabase, startApp, type TestApp } from '../support/test-app.js';
 
 const kidOf = (token: string) => JSON.parse(Buffer.from(token.split('.')[0]!, 'base64url').toString()).kid as string;
@@ -118,5 +122,157 @@ describe('signing keys: rotation and revocation across two instances', () => {
     expect(row!.revoked_reason).toBe('key_revoked');
     const bad = await a.http.post(`/admin/keys/${kid}/revoke`).query({ revokeSessions: 'maybe' }).set(adminForRevoke.bearer);
     expect(bad.status).toBe(400);
+  });
+
+  it('a key reload that was already reading when a revocation committed reads again: the revoked key never signs', async () => {
+    const freshAdmin = await loginAs(a, admin);
+    const kid = kidOf(freshAdmin.accessToken);
+    // On B a reload is in flight (an unknown kid, a rotation) that read the keys just before the revocation.
+    const repository = b.app.get(SigningKeysRepository);
+    const findAll = repository.findAll.bind(repository);
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let readDone!: () => void;
+    const read = new Promise<void>((resolve) => (readDone = resolve));
+    vi.spyOn(repository, 'findAll').mockImplementationOnce(async () => {
+      const rows = await findAll();
+      readDone();
+      await gate;
+      return rows;
+    });
+    const staleReload = b.app.get(SigningKeysService).reload();
+    await read;
+    expect((await a.http.post(`/admin/keys/${kid}/revoke`).set(freshAdmin.bearer)).status).toBe(204);
+    // B hears of it (Redis push, then its catch-up) while that read is still in flight.
+    const [newest] = await a.sql<{ id: string }>(`SELECT max(id)::text AS id FROM revocation_events`);
+    await eventually(async () => expect(b.app.get(RevocationService).lastAppliedId).toBe(BigInt(newest!.id)), 2000, 5);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    release();
+    await staleReload;
+
+    const after = await loginAs(b, admin);
+    expect(kidOf(after.accessToken)).not.toBe(kid);
+    expect((await b.http.get('/auth/session').set(after.bearer)).status).toBe(200);
+    const jwks = await b.http.get('/.well-known/jwks.json');
+    expect(jwks.body.keys.map((key: { kid: string }) => key.kid)).not.toContain(kid);
+  });
+});
+
+describe('an instance that cannot hear the rotation (its Redis is unreachable)', () => {
+  it('still switches to the new key through the database, as it does for revocations', async () => {
+    const databaseUrl = await createTestDatabase();
+    const a = await startApp({ databaseUrl });
+    const b = await startApp({ databaseUrl, env: { REDIS_URL: 'redis://127.0.0.1:1', REVOCATION_SYNC_INTERVAL_MS: '200' } });
+    try {
+      const admin = await createLoggedIn(a, { role: 'admin' });
+      const rotated = await a.http.post('/admin/keys/rotate').set(admin.bearer);
+      expect(rotated.status).toBe(201);
+      await eventually(async () => expect(kidOf((await loginAs(b, admin)).accessToken)).toBe(rotated.body.kid), 3000, 50);
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+});
+
+describe('revokeSessions=true and the refresh grace window', () => {
+  it('also kills an access token handed out by a benign repeat, later than the session\'s last rotation', async () => {
+    const t = await startApp({ env: { ACCESS_TOKEN_TTL_SECONDS: '10', CLOCK_SKEW_SECONDS: '0', REFRESH_REUSE_GRACE_SECONDS: '10' } });
+    try {
+      const admin = await createLoggedIn(t, { role: 'admin' });
+      const user = await createLoggedIn(t);
+      const oldKid = kidOf(user.accessToken);
+      expect((await t.http.post('/admin/keys/rotate').set(admin.bearer)).status).toBe(201);
+      const rotated = await t.http.post('/auth/refresh').send({ refreshToken: user.refreshToken });
+      expect(rotated.status).toBe(200);
+      // The rotation happened 9.5 s ago (the session's lastUsedAt); a repeat within the grace window now
+      // gets a fresh access token from the new key, alive for another 10 s.
+      await t.sql(`UPDATE sessions SET last_used_at = last_used_at - interval '9.5 seconds' WHERE id = $1`, [user.sessionId]);
+      await t.sql(`UPDATE refresh_tokens SET used_at = used_at - interval '9.5 seconds' WHERE session_id = $1 AND used_at IS NOT NULL`, [user.sessionId]);
+      const repeat = await t.http.post('/auth/refresh').send({ refreshToken: user.refreshToken });
+      expect(repeat.status, JSON.stringify(repeat.body)).toBe(200);
+      const repeatBearer = { Authorization: `Bearer ${repeat.body.accessToken}` };
+      expect(kidOf(repeat.body.accessToken)).not.toBe(oldKid);
+      // More than TTL + leeway after lastUsedAt, yet the repeat's token is still alive.
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      expect((await t.http.get('/auth/session').set(repeatBearer)).status).toBe(200);
+
+      const freshAdmin = await loginAs(t, admin);
+      const res = await t.http.post(`/admin/keys/${oldKid}/revoke`).query({ revokeSessions: 'true' }).set(freshAdmin.bearer);
+      expect(res.status).toBe(204);
+      const [row] = await t.sql(`SELECT revoked_reason FROM sessions WHERE id = $1`, [user.sessionId]);
+      expect(row!.revoked_reason).toBe('key_revoked');
+      const check = await t.http.get('/auth/session').set(repeatBearer);
+      expect(check.status).toBe(401);
+      expect(check.body.code).toBe('token_revoked');
+    } finally {
+      await t.close();
+    }
+  });
+});
+
+describe('revokeSessions=true while a session of that key is being logged out', () => {
+  it('waits for the logout instead of deadlocking with it', async () => {
+    const t = await startApp();
+    try {
+      const admin = await createLoggedIn(t, { role: 'admin' });
+      const user = await createLoggedIn(t);
+      const kid = kidOf(user.accessToken);
+      await withClient(t.databaseUrl, async (logout) => {
+        // A logout of the user's session, mid-transaction: it holds the session row and has yet to
+        // record its revocation event (which takes the revocation write lock).
+        await logout.query(`SET statement_timeout = '5s'`);
+        await logout.query('BEGIN');
+        await logout.query(`UPDATE sessions SET revoked_at = now(), revoked_reason = 'logout' WHERE id = $1`, [user.sessionId]);
+        const revoke = t.http.post(`/admin/keys/${kid}/revoke`).query({ revokeSessions: 'true' }).set(admin.bearer).then((res) => res);
+        await eventually(async () => {
+          const [waiting] = await t.sql<{ n: number }>(
+            `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+          );
+          expect(waiting!.n).toBeGreaterThan(0);
+        }, 3000, 10);
+        await logout.query(`SELECT pg_advisory_xact_lock(${0x67617465})`);
+        await logout.query('COMMIT');
+        const res = await revoke;
+        expect(res.status, JSON.stringify(res.body)).toBe(204);
+      });
+      const keys = await t.http.get('/admin/keys').set((await loginAs(t, admin)).bearer);
+      expect(keys.body.keys.find((key: { kid: string }) => key.kid === kid).status).toBe('revoked');
+    } finally {
+      await t.close();
+    }
+  });
+});
+
+describe('a token signed with a revoked key by an instance that had not heard of the revocation yet', () => {
+  it('stays rejected after the key revocation has aged out of the revocation list', async () => {
+    const databaseUrl = await createTestDatabase();
+    // No Redis, catch-up once a minute: B lags; TTL 10 s, no leeway, so the list forgets after 10 s.
+    const env = { REDIS_URL: '', REVOCATION_SYNC_INTERVAL_MS: '60000', ACCESS_TOKEN_TTL_SECONDS: '10', CLOCK_SKEW_SECONDS: '0' };
+    const a = await startApp({ databaseUrl, env });
+    const b = await startApp({ databaseUrl, env });
+    try {
+      const admin = await createLoggedIn(a, { role: 'admin' });
+      const kid = kidOf(admin.accessToken);
+      expect((await a.http.post(`/admin/keys/${kid}/revoke`).set(admin.bearer)).status).toBe(204);
+      const revokedAt = Date.now();
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      // B still signs with the revoked key, and accepts (and caches) what it signed.
+      const late = await loginAs(b, admin);
+      expect(kidOf(late.accessToken)).toBe(kid);
+      expect((await b.http.get('/auth/session').set(late.bearer)).status).toBe(200);
+      // B catches up (its next beat): the key is revoked there too now.
+      await b.app.get(RevocationService).syncNow();
+      await b.app.get(SigningKeysService).reload();
+      expect((await b.http.get('/auth/session').set(late.bearer)).body.code).toBe('token_revoked');
+
+      // Past TTL + leeway after the revocation the list forgets the kid; the late token is still alive.
+      await new Promise((resolve) => setTimeout(resolve, Math.max(0, revokedAt + 10_200 - Date.now())));
+      b.app.get(RevocationService).cache.prune();
+      const check = await b.http.get('/auth/session').set(late.bearer);
+      expect(check.status).toBe(401);
+      expect(check.body.code).toBe('token_revoked');
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
   });
 });

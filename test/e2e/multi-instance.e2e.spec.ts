@@ -137,3 +137,38 @@ describe('an instance whose Redis is unreachable', () => {
     }
   });
 });
+
+describe('a password change from a session another instance already revoked', () => {
+  it('is refused, and never revives that session\'s access token on any instance', async () => {
+    const databaseUrl = await createTestDatabase();
+    // No Redis and a catch-up once a minute: B lags behind A on purpose.
+    const env = { REDIS_URL: '', REVOCATION_SYNC_INTERVAL_MS: '60000' };
+    const a = await startApp({ databaseUrl, env });
+    const b = await startApp({ databaseUrl, env });
+    let late: TestApp | undefined;
+    try {
+      const user = await createLoggedIn(a);
+      expect((await a.http.post('/auth/logout-all').set(user.bearer)).status).toBe(204);
+      await rejected(a, user.bearer);
+      // B has not heard of the logout-all yet, so the token still passes its guard there.
+      await accepted(b, user.bearer);
+
+      const change = await b.http
+        .post('/users/me/password')
+        .set(user.bearer)
+        .send({ currentPassword: user.password, newPassword: 'a passphrase set from a dead session' });
+      expect(change.status, JSON.stringify(change.body)).toBe(401);
+      expect(change.body.code).toBe('token_revoked');
+
+      // The session stays revoked in the database, the old password still works (nothing changed) ...
+      const [row] = await a.sql(`SELECT revoked_reason FROM sessions WHERE id = $1`, [user.sessionId]);
+      expect(row!.revoked_reason).toBe('logout_all');
+      await loginAs(a, user);
+      // ... and an instance that loads every recent revocation in order still rejects the token.
+      late = await startApp({ databaseUrl, env });
+      await rejected(late, user.bearer);
+    } finally {
+      await Promise.all([a.close(), b.close(), late?.close()]);
+    }
+  });
+});

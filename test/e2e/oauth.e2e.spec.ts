@@ -61,6 +61,15 @@ describe('RFC endpoints', () => {
       const user = await createLoggedIn(t);
       const live = await t.http.post('/oauth/introspect').set('Authorization', CLIENT).send({ token: user.refreshToken, token_type_hint: 'refresh_token' });
       expect(live.body).toMatchObject({ active: true, token_type: 'refresh_token', sub: user.id, sid: user.sessionId });
+      // Every field API.md lists for an active token.
+      expect(live.body).toMatchObject({
+        role: 'user',
+        iss: TEST_ISSUER,
+        aud: TEST_AUDIENCE,
+        exp: expect.any(Number),
+        iat: expect.any(Number),
+        jti: expect.any(String),
+      });
       await t.http.post('/auth/refresh').send({ refreshToken: user.refreshToken });
       const used = await t.http.post('/oauth/introspect').set('Authorization', CLIENT).send({ token: user.refreshToken });
       expect(used.body).toEqual({ active: false });

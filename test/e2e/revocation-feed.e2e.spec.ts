@@ -47,6 +47,18 @@ describe('GET /events/revocations', () => {
     expect(badId.status).toBe(400);
   });
 
+  it('answers 400 validation_failed for a resume id that is repeated or past the id range, never a 500 or a dead stream', async () => {
+    for (const [path, headers] of [
+      ['/events/revocations?lastEventId=1&lastEventId=2', {}],
+      ['/events/revocations', { 'Last-Event-ID': '9999999999999999999' }],
+      ['/events/revocations?lastEventId=99999999999999999999', {}],
+    ] as const) {
+      const res = await fetch(`${urlA}${path}`, { headers: { ...CLIENT, ...headers } });
+      expect(res.status, `${path} ${JSON.stringify(headers)}`).toBe(400);
+      expect((await res.json()).code).toBe('validation_failed');
+    }
+  });
+
   it('replays recent revocations to a new consumer, says ready, then streams live ones from any instance', async () => {
     const early = await createLoggedIn(a);
     await a.http.post('/auth/logout').set(early.bearer);

@@ -148,6 +148,23 @@ describe('POST /auth/logout-all', () => {
     expect(outcomes.caught + outcomes.live).toBe(16);
   });
 
+  it('also kills the tokens of a session opened by an instance whose clock runs ahead', async () => {
+    const user = await createUser(t);
+    const current = await loginAs(t, user);
+    const ahead = await loginAs(t, user);
+    // Another instance's clock is 2 s ahead: its session and every token of it carry that time.
+    await t.sql(`UPDATE sessions SET created_at = now() + interval '2 seconds' WHERE id = $1`, [ahead.sessionId]);
+    const refreshed = await t.http.post('/auth/refresh').send({ refreshToken: ahead.refreshToken });
+    expect(refreshed.status, JSON.stringify(refreshed.body)).toBe(200);
+    const aheadBearer = { Authorization: `Bearer ${refreshed.body.accessToken}` };
+    expect((await t.http.get('/users/me').set(aheadBearer)).status).toBe(200);
+
+    expect((await t.http.post('/auth/logout-all').set(current.bearer)).status).toBe(204);
+
+    expect((await sessionRow(t, ahead.sessionId))?.revoked_reason).toBe('logout_all');
+    expectError(await t.http.get('/users/me').set(aheadBearer), 401, 'token_revoked');
+  });
+
   it('requires a bearer token', async () => {
     expectError(await t.http.post('/auth/logout-all'), 401, 'invalid_token');
   });

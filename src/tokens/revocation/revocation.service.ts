@@ -48,10 +48,14 @@ export class RevocationService implements OnModuleInit, OnApplicationShutdown {
     this.cursor = upTo;
     await this.bus.start({
       onMessage: (message) => this.receive(message),
-      onReconnect: () => void this.syncNow(),
+      onReconnect: () => {
+        // A key rotation announced while we were away is in no revocation row: re-read the keys.
+        this.notifyKeyListeners();
+        void this.syncNow();
+      },
     });
     const interval = this.config.get('REVOCATION_SYNC_INTERVAL_MS');
-    this.timers.push(setInterval(() => void this.syncNow(), interval).unref());
+    this.timers.push(setInterval(() => this.tick(), interval).unref());
     this.timers.push(setInterval(() => this.cache.prune(), 30_000).unref());
     this.timers.push(setInterval(() => void this.pruneStored(), 60 * 60 * 1000).unref());
   }
@@ -128,6 +132,15 @@ export class RevocationService implements OnModuleInit, OnApplicationShutdown {
       .catch((error: unknown) => this.logger.warn(`revocation catch-up failed: ${(error as Error).message}`))
       .finally(() => (this.syncing = undefined));
     return this.syncing;
+  }
+
+  /**
+   * The catch-up beat. Rotations travel only over the bus (they revoke nothing), so while it
+   * is not up the keys are re-read each beat too: no instance keeps signing with a retired key.
+   */
+  private tick(): void {
+    if (this.bus.status !== 'up') this.notifyKeyListeners();
+    void this.syncNow();
   }
 
   /** Rows older than any resume point worth serving; tokens they covered expired long ago. */
