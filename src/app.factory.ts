@@ -1,11 +1,11 @@
 import fastifyCookie from '@fastify/cookie';
 import fastifyCors from '@fastify/cors';
-import { Logger, type LoggerService } from '@nestjs/common';
+import type { LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { AppModule } from './app.module.js';
-import { AllExceptionsFilter, sendError } from './common/all-exceptions.filter.js';
+import { AllExceptionsFilter } from './common/all-exceptions.filter.js';
 import { DomainError } from './common/domain-error.js';
 import { createValidationPipe } from './common/validation.js';
 import { MetricsService } from './metrics/metrics.service.js';
@@ -13,6 +13,7 @@ import { RevocationFeed } from './oauth/revocation-feed.service.js';
 import type { AppConfig } from './config/app-config.js';
 
 export const BODY_LIMIT_BYTES = 100 * 1024;
+const FORM_ROUTES = new Set(['/oauth/revoke', '/oauth/introspect']);
 
 /**
  * Builds a ready-to-listen Gatehouse app. main.ts and the test suites share it, so what is
@@ -33,7 +34,6 @@ export async function createApp(config: AppConfig, logger: LoggerService | false
     abortOnError: false,
   });
   const fastify = app.getHttpAdapter().getInstance();
-  const errorLogger = new Logger('Errors');
   await app.register(fastifyCookie);
   await app.register(fastifyCors, {
     origin: config.get('CORS_ORIGINS'),
@@ -55,6 +55,14 @@ export async function createApp(config: AppConfig, logger: LoggerService | false
       .build(),
   );
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
+
+  // JSON in and out (API.md); only the two RFC endpoints also take form bodies, as their RFCs require.
+  fastify.addHook('preValidation', async (request) => {
+    const type = request.headers['content-type'];
+    if (typeof type === 'string' && type.toLowerCase().startsWith('application/x-www-form-urlencoded') && !FORM_ROUTES.has(request.routeOptions.url ?? '')) {
+      throw new DomainError('unsupported_media_type');
+    }
+  });
 
   const metrics = app.get(MetricsService);
   fastify.addHook('onResponse', async (request, reply) => {

@@ -5,7 +5,10 @@ import { AppConfig } from '../config/app-config.js';
 import { DomainError } from '../common/domain-error.js';
 import { AccessTokenService } from '../tokens/access-token.service.js';
 
-export type Caller = { kind: 'client'; clientId: string } | { kind: 'admin'; sub: string };
+export type Caller =
+  | { kind: 'client'; clientId: string }
+  /** `stillValid` re-checks the admin's bearer (revocation, expiry) for long-lived streams. */
+  | { kind: 'admin'; sub: string; stillValid: () => Promise<boolean> };
 
 const INVALID_CLIENT = () =>
   new DomainError('invalid_client', 'Client authentication failed.', {
@@ -35,7 +38,12 @@ export class ClientAuth {
     if (scheme?.toLowerCase() === 'bearer' && value) {
       const claims = await this.accessTokens.verify(value);
       if (claims.role !== 'admin') throw new DomainError('forbidden');
-      return { kind: 'admin', sub: claims.sub };
+      const token = value;
+      return {
+        kind: 'admin',
+        sub: claims.sub,
+        stillValid: () => this.accessTokens.verify(token).then(() => true, () => false),
+      };
     }
     throw INVALID_CLIENT();
   }

@@ -3,7 +3,8 @@ import { ApiBasicAuth, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { Public } from '../auth/auth.decorators.js';
 import { DomainError } from '../common/domain-error.js';
-import { ClientAuthGuard } from './client-auth.guard.js';
+import { ClientAuthGuard, CurrentCaller } from './client-auth.guard.js';
+import type { Caller } from './client-auth.service.js';
 import { RevocationFeed } from './revocation-feed.service.js';
 
 /** Revocation event ids are PostgreSQL bigints: 18 digits stay below 2^63, 19 may not. */
@@ -21,6 +22,7 @@ export class RevocationFeedController {
   @Get('revocations')
   async revocations(
     @Res() reply: FastifyReply,
+    @CurrentCaller() caller: Caller,
     @Headers('last-event-id') header: string | undefined,
     @Query('lastEventId') query: unknown,
   ): Promise<void> {
@@ -33,6 +35,7 @@ export class RevocationFeedController {
       });
     }
     reply.hijack();
-    await this.feed.stream(reply.raw, raw ? BigInt(raw) : undefined);
+    // A stream opened with an admin bearer lives only as long as that token does.
+    await this.feed.stream(reply.raw, raw ? BigInt(raw) : undefined, caller.kind === 'admin' ? caller.stillValid : undefined);
   }
 }

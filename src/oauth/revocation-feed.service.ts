@@ -35,7 +35,11 @@ export class RevocationFeed implements OnModuleDestroy {
     return this.open.size;
   }
 
-  async stream(response: ServerResponse, lastEventId: bigint | undefined): Promise<void> {
+  /**
+   * `stillAuthorized`, for callers authenticated by a bearer token: re-checked after every live
+   * event and heartbeat; the stream ends as soon as the token is revoked or expires.
+   */
+  async stream(response: ServerResponse, lastEventId: bigint | undefined, stillAuthorized?: () => Promise<boolean>): Promise<void> {
     response.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-store',
@@ -53,8 +57,20 @@ export class RevocationFeed implements OnModuleDestroy {
       lastSent = id;
       response.write(`id: ${revocation.id}\nevent: revocation\ndata: ${JSON.stringify(toWire(revocation))}\n\n`);
     };
-    const onOrdered = (revocation: Revocation) => (pending ? pending.push(revocation) : send(revocation));
-    const heartbeat = setInterval(() => response.write(': ping\n\n'), this.config.get('SSE_HEARTBEAT_SECONDS') * 1000).unref();
+    const recheck = () => {
+      if (stillAuthorized) void stillAuthorized().then((ok) => ok || response.end());
+    };
+    const onOrdered = (revocation: Revocation) => {
+      if (pending) pending.push(revocation);
+      else {
+        send(revocation);
+        recheck();
+      }
+    };
+    const heartbeat = setInterval(() => {
+      response.write(': ping\n\n');
+      recheck();
+    }, this.config.get('SSE_HEARTBEAT_SECONDS') * 1000).unref();
     const close = () => {
       clearInterval(heartbeat);
       this.revocations.events.off('ordered', onOrdered);

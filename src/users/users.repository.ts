@@ -84,7 +84,8 @@ export class UsersRepository {
     return this.prisma.user.findMany({
       where: {
         id: query.after ? { gt: query.after } : undefined,
-        email: query.emailContains ? { contains: query.emailContains } : undefined,
+        // A literal substring: LIKE's own wildcards in the filter are escaped.
+        email: query.emailContains ? { contains: query.emailContains.replace(/[\\%_]/g, '\\$&') } : undefined,
       },
       orderBy: { id: 'asc' },
       take: query.limit,

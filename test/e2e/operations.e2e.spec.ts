@@ -83,3 +83,32 @@ describe('rate limiting', () => {
     }
   });
 });
+
+describe('request formats', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startApp();
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('takes form bodies only on the RFC endpoints; elsewhere 415 unsupported_media_type', async () => {
+    const res = await t.http.post('/auth/register').type('form').send({ email: 'form@example.test', password: 'long-enough-1' });
+    expect(res.status).toBe(415);
+    expect(res.body).toEqual({ statusCode: 415, code: 'unsupported_media_type', message: expect.any(String) });
+    expect(await t.sql(`SELECT 1 FROM users WHERE email = 'form@example.test'`)).toHaveLength(0);
+    expect((await t.http.post('/oauth/revoke').type('form').send({ token: 'unknown' })).status).toBe(200);
+  });
+
+  it('treats the admin email filter as a literal substring (no LIKE wildcards)', async () => {
+    const admin = await createLoggedIn(t, { role: 'admin' });
+    await createLoggedIn(t, { email: `literal-ab${Date.now()}@example.test` });
+    for (const pattern of ['%', '_', 'literal-a_']) {
+      const res = await t.http.get('/admin/users').query({ email: pattern }).set(admin.bearer);
+      expect(res.status).toBe(200);
+      expect(res.body.users, pattern).toEqual([]);
+    }
+    expect((await t.http.get('/admin/users').query({ email: 'literal-ab' }).set(admin.bearer)).body.users).toHaveLength(1);
+  });
+});

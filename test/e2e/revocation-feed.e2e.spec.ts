@@ -105,6 +105,21 @@ describe('GET /events/revocations', () => {
     expect(replayed.map((r) => r.id)).toEqual(stored.map((row) => row.id));
   });
 
+  it('a stream opened with an admin bearer ends when that bearer is revoked', async () => {
+    const admin = await createLoggedIn(a, { role: 'admin' });
+    const feed = await connect(urlA, { Authorization: `Bearer ${admin.accessToken}` });
+    expect(feed.status).toBe(200);
+    await feed.waitFor((events) => events.some((e) => e.event === 'ready'));
+    const ended = feed.finished();
+    await a.http.post('/auth/logout').set(admin.bearer);
+    await expect(Promise.race([ended.then(() => 'ended'), new Promise((r) => setTimeout(() => r('open'), 3000))])).resolves.toBe('ended');
+    // It saw its own revocation before the stream closed.
+    expect(feed.revocations().map((r) => r.data.sid)).toContain(admin.sessionId);
+    const user = await createLoggedIn(a);
+    const asUser = await fetch(`${urlA}/events/revocations`, { headers: { Authorization: `Bearer ${user.accessToken}` } });
+    expect(asUser.status).toBe(403);
+  });
+
   it('sends heartbeats', async () => {
     const feed = await connect(urlA);
     await feed.waitFor(() => feed.comments >= 1, 3000);

@@ -84,6 +84,11 @@ export class SseClient {
     return this.events.filter((e) => e.event === 'revocation').map((e) => ({ id: e.id!, data: JSON.parse(e.data) }));
   }
 
+  /** Resolves when the server ends the stream. */
+  finished(): Promise<void> {
+    return this.done ?? Promise.resolve();
+  }
+
   async close(): Promise<void> {
     this.controller.abort();
     await this.done;
