@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DomainError } from '../common/domain-error.js';
 import type { RequestContext } from '../audit/audit.service.js';
+import { RefreshRotation } from '../sessions/refresh-rotation.service.js';
 import { SessionsService, type IssuedTokens } from '../sessions/sessions.service.js';
 import type { VerifiedToken } from '../tokens/access-token.service.js';
 import { toUserResponse, type UserResponse } from '../users/user.response.js';
@@ -22,6 +23,7 @@ export class AuthService {
   constructor(
     private readonly users: UsersService,
     private readonly sessions: SessionsService,
+    private readonly rotation: RefreshRotation,
   ) {}
 
   async login(email: string, password: string, context: RequestContext): Promise<IssuedTokens> {
@@ -30,7 +32,7 @@ export class AuthService {
   }
 
   refresh(refreshToken: string, context: RequestContext): Promise<IssuedTokens> {
-    return this.sessions.refresh(refreshToken, context);
+    return this.rotation.refresh(refreshToken, context);
   }
 
   /**

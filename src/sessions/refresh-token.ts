@@ -18,3 +18,8 @@ export function hashRefreshToken(token: string): string {
 export function deriveSuccessor(key: Buffer, presented: string, successorId: string): string {
   return createHmac('sha256', key).update(presented).update('\0').update(successorId).digest('base64url');
 }
+
+/** Whole seconds from `now` until `when`, never negative (refreshExpiresIn). */
+export function secondsUntil(when: Date, now: Date): number {
+  return Math.max(0, Math.floor((when.getTime() - now.getTime()) / 1000));
+}

@@ -7,11 +7,10 @@ import type { Tx } from '../database/prisma.service.js';
 import type { User } from '../generated/prisma/client.js';
 import { AuditService, type RequestContext } from '../audit/audit.service.js';
 import { AccessTokenService } from '../tokens/access-token.service.js';
-import { KeyMaterial } from '../tokens/key-material.js';
 import { RevocationService } from '../tokens/revocation/revocation.service.js';
 import type { Revocation, RevocationReason } from '../tokens/revocation/revocation.types.js';
-import { deriveSuccessor, generateRefreshToken, hashRefreshToken } from './refresh-token.js';
-import { SessionsRepository, type TokenWithSession } from './sessions.repository.js';
+import { generateRefreshToken, hashRefreshToken, secondsUntil } from './refresh-token.js';
+import { SessionsRepository } from './sessions.repository.js';
 
 export type SessionUser = User;
 
@@ -46,8 +45,8 @@ export interface SessionView {
 }
 
 /**
- * Sessions and refresh rotation (DESIGN.md "Refresh rotation and theft detection"), and every
- * way a session ends. Each revocation commits with its RevocationEvent, then is announced.
+ * Sessions: how one starts (login), every way one ends, and what a user may see of them.
+ * Refresh rotation lives in RefreshRotation. Each revocation commits with its RevocationEvent, then is announced.
  */
 @Injectable()
 export class SessionsService {
@@ -58,7 +57,6 @@ export class SessionsService {
     private readonly accessTokens: AccessTokenService,
     private readonly revocations: RevocationService,
     private readonly audit: AuditService,
-    private readonly keyMaterial: KeyMaterial,
   ) {}
 
   /** Opens a session for an authenticated user (login). */
@@ -99,90 +97,6 @@ export class SessionsService {
       sessionId,
       user: current,
     };
-  }
-
-  /** Rotates a refresh token. One conditional update decides the winner among concurrent calls. */
-  async refresh(presented: string, context: RequestContext): Promise<IssuedTokens> {
-    const found = await this.repository.findTokenByHash(hashRefreshToken(presented));
-    this.assertRefreshable(found);
-    if (found.usedAt === null) {
-      const rotated = await this.tryRotate(found, presented, context);
-      if (rotated) return rotated;
-    }
-    // Someone rotated this token already (maybe a concurrent request a moment ago).
-    const current = await this.repository.findTokenById(found.id);
-    this.assertRefreshable(current);
-    const graceMs = this.config.get('REFRESH_REUSE_GRACE_SECONDS') * 1000;
-    if (current.usedAt && current.successorId && Date.now() - current.usedAt.getTime() <= graceMs) {
-      return this.issueFor(current, deriveSuccessor(this.keyMaterial.successorKey, presented, current.successorId));
-    }
-    await this.revokeForReuse(current, context);
-    throw new DomainError('refresh_token_reused');
-  }
-
-  private assertRefreshable(found: TokenWithSession | null): asserts found is TokenWithSession {
-    if (!found) throw new DomainError('invalid_refresh_token');
-    if (found.session.user.status === 'suspended') throw new DomainError('account_suspended');
-    if (found.session.revokedAt) throw new DomainError('session_revoked');
-    if (found.session.expiresAt.getTime() <= Date.now()) throw new DomainError('invalid_refresh_token');
-  }
-
-  private async tryRotate(found: TokenWithSession, presented: string, context: RequestContext): Promise<IssuedTokens | undefined> {
-    const now = new Date();
-    const successorId = randomUUID();
-    const successor = deriveSuccessor(this.keyMaterial.successorKey, presented, successorId);
-    const { session } = found;
-    const access = this.accessTokens.issue({
-      userId: session.userId,
-      sessionId: session.id,
-      role: session.user.role,
-      sessionCreatedAt: session.createdAt,
-    });
-    const won = await this.transactions.run(async (tx) => {
-      if (!(await this.repository.markUsed(tx, { id: found.id, successorId, now }))) return false;
-      if (!(await this.repository.touchLive(tx, { id: session.id, now, ...context }))) {
-        throw new DomainError('session_revoked');
-      }
-      await this.repository.insertToken(tx, { id: successorId, sessionId: session.id, tokenHash: hashRefreshToken(successor) });
-      await this.repository.linkSigningKey(tx, session.id, access.kid);
-      await this.audit.record({ type: 'token_refreshed', userId: session.userId, sessionId: session.id, ...context }, tx);
-      return true;
-    });
-    if (!won) return undefined;
-    return this.tokens(found, access, successor);
-  }
-
-  /** A benign repeat within the grace window: same successor, fresh access token. */
-  private issueFor(found: TokenWithSession, successor: string): IssuedTokens {
-    const { session } = found;
-    const access = this.accessTokens.issue({
-      userId: session.userId,
-      sessionId: session.id,
-      role: session.user.role,
-      sessionCreatedAt: session.createdAt,
-    });
-    return this.tokens(found, access, successor);
-  }
-
-  private tokens(found: TokenWithSession, access: { token: string; expiresIn: number }, refreshToken: string): IssuedTokens {
-    return {
-      accessToken: access.token,
-      expiresIn: access.expiresIn,
-      refreshToken,
-      refreshExpiresIn: secondsUntil(found.session.expiresAt, new Date()),
-      sessionId: found.session.id,
-      user: found.session.user,
-    };
-  }
-
-  private async revokeForReuse(found: TokenWithSession, context: RequestContext): Promise<void> {
-    const { session } = found;
-    await this.revokeSession({
-      sessionId: session.id,
-      userId: session.userId,
-      reason: 'refresh_reuse',
-      audit: { type: 'refresh_token_reused', ...context, details: { tokenId: found.id } },
-    });
   }
 
   /** Revokes one session (idempotent). Returns false if it was unknown or already revoked. */
@@ -370,6 +284,3 @@ async function clockPast(instant: Date): Promise<void> {
   while (Date.now() <= instant.getTime()) await new Promise((resolve) => setTimeout(resolve, 1));
 }
 
-function secondsUntil(when: Date, now: Date): number {
-  return Math.max(0, Math.floor((when.getTime() - now.getTime()) / 1000));
-}

@@ -150,7 +150,7 @@ describe('admin API', () => {
     const user = await createLoggedIn(t);
     const [token] = await t.sql<{ id: string }>(`SELECT id FROM refresh_tokens WHERE session_id = $1`, [user.sessionId]);
     await withClient(t.databaseUrl, async (refresh) => {
-      // A refresh, as SessionsService.refresh runs it: it has marked the token used and is about
+      // A refresh, as RefreshRotation.refresh runs it: it has marked the token used and is about
       // to touch the session row.
       await refresh.query(`SET statement_timeout = '5s'`);
       await refresh.query('BEGIN');
