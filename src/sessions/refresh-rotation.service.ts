@@ -58,12 +58,7 @@ export class RefreshRotation {
     const successorId = randomUUID();
     const successor = deriveSuccessor(this.keyMaterial.successorKey, presented, successorId);
     const { session } = found;
-    const access = this.accessTokens.issue({
-      userId: session.userId,
-      sessionId: session.id,
-      role: session.user.role,
-      sessionCreatedAt: session.createdAt,
-    });
+    const access = this.issueAccess(found);
     const won = await this.transactions.run(async (tx) => {
       if (!(await this.repository.markUsed(tx, { id: found.id, successorId, now }))) return false;
       if (!(await this.repository.touchLive(tx, { id: session.id, now, ...context }))) {
@@ -80,14 +75,17 @@ export class RefreshRotation {
 
   /** A benign repeat within the grace window: same successor, fresh access token. */
   private issueFor(found: TokenWithSession, successor: string): IssuedTokens {
-    const { session } = found;
-    const access = this.accessTokens.issue({
+    return this.tokens(found, this.issueAccess(found), successor);
+  }
+
+  /** A fresh access token for the token's session, with the user's current role. */
+  private issueAccess({ session }: TokenWithSession) {
+    return this.accessTokens.issue({
       userId: session.userId,
       sessionId: session.id,
       role: session.user.role,
       sessionCreatedAt: session.createdAt,
     });
-    return this.tokens(found, access, successor);
   }
 
   private tokens(found: TokenWithSession, access: { token: string; expiresIn: number }, refreshToken: string): IssuedTokens {
