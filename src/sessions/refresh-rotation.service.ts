@@ -40,7 +40,7 @@ export class RefreshRotation {
     this.assertRefreshable(current);
     const graceMs = this.config.get('REFRESH_REUSE_GRACE_SECONDS') * 1000;
     if (current.usedAt && current.successorId && Date.now() - current.usedAt.getTime() <= graceMs) {
-      return this.issueFor(current, deriveSuccessor(this.keyMaterial.successorKey, presented, current.successorId));
+      return await this.issueFor(current, deriveSuccessor(this.keyMaterial.successorKey, presented, current.successorId));
     }
     await this.revokeForReuse(current, context);
     throw new DomainError('refresh_token_reused');
@@ -65,7 +65,7 @@ export class RefreshRotation {
         throw new DomainError('session_revoked');
       }
       await this.repository.insertToken(tx, { id: successorId, sessionId: session.id, tokenHash: hashRefreshToken(successor) });
-      await this.repository.linkSigningKey(tx, session.id, access.kid);
+      await this.repository.linkSigningKey(session.id, access.kid, tx);
       await this.audit.record({ type: 'token_refreshed', userId: session.userId, sessionId: session.id, ...context }, tx);
       return true;
     });
@@ -74,8 +74,11 @@ export class RefreshRotation {
   }
 
   /** A benign repeat within the grace window: same successor, fresh access token. */
-  private issueFor(found: TokenWithSession, successor: string): IssuedTokens {
-    return this.tokens(found, this.issueAccess(found), successor);
+  private async issueFor(found: TokenWithSession, successor: string): Promise<IssuedTokens> {
+    const access = this.issueAccess(found);
+    // Still a token from this key for this session: key revocation with revokeSessions must see it.
+    await this.repository.linkSigningKey(found.session.id, access.kid);
+    return this.tokens(found, access, successor);
   }
 
   /** A fresh access token for the token's session, with the user's current role. */

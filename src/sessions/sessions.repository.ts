@@ -79,7 +79,7 @@ export class SessionsRepository {
   }
 
   /** Remembers that `kid` signed a token for the session (for key revocation with revokeSessions). */
-  async linkSigningKey(tx: Tx, sessionId: string, kid: string): Promise<void> {
+  async linkSigningKey(sessionId: string, kid: string, tx: Tx = this.prisma): Promise<void> {
     await tx.$executeRaw`INSERT INTO session_signing_keys (session_id, kid) VALUES (${sessionId}::uuid, ${kid}) ON CONFLICT DO NOTHING`;
   }
 

@@ -83,7 +83,7 @@ export class SessionsService {
         hashRefreshToken(refreshToken),
         randomUUID(),
       );
-      await this.repository.linkSigningKey(tx, sessionId, access.kid);
+      await this.repository.linkSigningKey(sessionId, access.kid, tx);
       await this.audit.record({ type: 'login_succeeded', userId: current.id, sessionId, ...context }, tx);
       // A revocation waiting for this lock must read a later millisecond than this auth_time.
       await clockPast(now);

@@ -124,6 +124,20 @@ describe('signing keys: rotation and revocation across two instances', () => {
     expect(bad.status).toBe(400);
   });
 
+  it('revokeSessions=true also covers a session whose only token from the key came from a benign repeat', async () => {
+    const user = await createLoggedIn(a);
+    const rotated = await a.http.post('/auth/refresh').send({ refreshToken: user.refreshToken });
+    expect(rotated.status).toBe(200);
+    const freshAdmin = await loginAs(a, admin);
+    const newKid: string = (await a.http.post('/admin/keys/rotate').set(freshAdmin.bearer)).body.kid;
+    // The repeat of the already-rotated token, within the grace window, is signed by the new key.
+    const repeat = await a.http.post('/auth/refresh').send({ refreshToken: user.refreshToken });
+    expect(repeat.status).toBe(200);
+    expect(kidOf(repeat.body.accessToken)).toBe(newKid);
+    const linked = await a.sql(`SELECT 1 FROM session_signing_keys WHERE session_id = $1 AND kid = $2`, [user.sessionId, newKid]);
+    expect(linked).toHaveLength(1);
+  });
+
   it('a key reload that was already reading when a revocation committed reads again: the revoked key never signs', async () => {
     const freshAdmin = await loginAs(a, admin);
     const kid = kidOf(freshAdmin.accessToken);
