@@ -65,6 +65,25 @@ export class SessionsRepository {
     return rows.length === 0 ? null : tx.user.findUnique({ where: { id: userId } });
   }
 
+  /**
+   * The database's clock (ms precision): the one clock every instance shares, used for session
+   * creation times (auth_time) and user-wide cut-offs so that instance clock skew cannot matter.
+   */
+  async clock(tx: Tx): Promise<Date> {
+    const [row] = await tx.$queryRaw<Array<{ now: Date }>>`SELECT date_trunc('milliseconds', clock_timestamp()) AS now`;
+    return row!.now;
+  }
+
+  /**
+   * Waits until the database clock has left `instant`'s millisecond. Cut-offs and auth_time are
+   * whole milliseconds: two transactions serialised by the user lock must not read the same one.
+   */
+  async clockPast(tx: Tx, instant: Date): Promise<void> {
+    while ((await this.clock(tx)).getTime() <= instant.getTime()) {
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+  }
+
   async insertToken(tx: Tx, token: { id: string; sessionId: string; tokenHash: string }): Promise<void> {
     await tx.refreshToken.create({ data: token });
   }

@@ -74,7 +74,9 @@ export class SessionsService {
       // committed meanwhile, revoking every session), that check no longer opens the account.
       if (!current || current.passwordHash !== user.passwordHash) throw new DomainError('invalid_credentials');
       if (current.status === 'suspended') throw new DomainError('account_suspended');
-      const now = new Date();
+      // The database's clock, as for cut-offs: one clock for every instance, so skew between
+      // instances can never put a session on the wrong side of a cut-off.
+      const now = await this.repository.clock(tx);
       const expiresAt = new Date(now.getTime() + this.config.get('REFRESH_TOKEN_TTL_SECONDS') * 1000);
       const access = this.accessTokens.issue({ userId: current.id, sessionId, role: current.role, sessionCreatedAt: now });
       await this.repository.create(
@@ -86,7 +88,7 @@ export class SessionsService {
       await this.repository.linkSigningKey(sessionId, access.kid, tx);
       await this.audit.record({ type: 'login_succeeded', userId: current.id, sessionId, ...context }, tx);
       // A revocation waiting for this lock must read a later millisecond than this auth_time.
-      await clockPast(now);
+      await this.repository.clockPast(tx, now);
       return { access, now, expiresAt, current };
     });
     return {
@@ -147,7 +149,7 @@ export class SessionsService {
     if (params.exceptSessionId && !(await this.repository.isUnrevoked(tx, params.exceptSessionId, params.userId))) {
       throw new DomainError('token_revoked');
     }
-    const now = new Date();
+    const now = await this.repository.clock(tx);
     const revoked = await this.repository.revokeAllForUser(tx, { ...params, now });
     const revocations = [
       await this.revocations.record(tx, {
@@ -157,13 +159,13 @@ export class SessionsService {
         reason: params.reason,
       }),
     ];
-    // A session stamped at or after the cut-off by an instance whose clock runs ahead of ours
-    // would escape it (its auth_time is not before notBefore): name such sessions one by one.
+    // Defence in depth: a session stamped at or after the cut-off (a row written with another
+    // clock, e.g. by an older Gatehouse) would escape it; name such sessions one by one.
     for (const session of revoked.filter((row) => row.createdAt.getTime() >= now.getTime())) {
       revocations.push(await this.revocations.record(tx, { sid: session.id, userId: params.userId, reason: params.reason }));
     }
     // A login waiting for the lock must read a later millisecond than this cut-off.
-    await clockPast(now);
+    await this.repository.clockPast(tx, now);
     return { revocations, count: revoked.length };
   }
 
@@ -274,13 +276,5 @@ export class SessionsService {
       audit: { type: 'session_revoked', ...params.context },
     });
   }
-}
-
-/**
- * Resolves once the clock has left `instant`'s millisecond. Cut-offs and auth_time are whole
- * milliseconds: two transactions serialised by a lock must not read the same one.
- */
-async function clockPast(instant: Date): Promise<void> {
-  while (Date.now() <= instant.getTime()) await new Promise((resolve) => setTimeout(resolve, 1));
 }
 

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createLoggedIn, createUser, loginAs } from '../support/factories.js';
 import { startApp, type TestApp } from '../support/test-app.js';
 
@@ -163,6 +163,21 @@ describe('POST /auth/logout-all', () => {
 
     expect((await sessionRow(t, ahead.sessionId))?.revoked_reason).toBe('logout_all');
     expectError(await t.http.get('/users/me').set(aheadBearer), 401, 'token_revoked');
+  });
+
+  it('a login right after logout-all works even on an instance whose clock runs behind', async () => {
+    const user = await createUser(t);
+    const first = await loginAs(t, user);
+    expect((await t.http.post('/auth/logout-all').set(first.bearer)).status).toBe(204);
+    // This instance's clock is now 3 s behind the one that made the cut-off (the database's).
+    vi.useFakeTimers({ toFake: ['Date'], shouldAdvanceTime: true });
+    vi.setSystemTime(Date.now() - 3000);
+    try {
+      const again = await loginAs(t, user);
+      expect((await t.http.get('/users/me').set(again.bearer)).status).toBe(200);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('requires a bearer token', async () => {
