@@ -1,45 +1,21 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { FakeGatehouse } from './testing/fake-gatehouse.js';
-import { createVerifier, type GatehouseVerifier } from './verifier.js';
-import type { VerifierOptions } from './verifier.options.js';
+import { describe, expect, it, vi } from 'vitest';
+import { useFakeGatehouse } from './testing/fake-gatehouse.fixture.js';
 import { outcome, within } from './testing/outcomes.js';
 
-let gatehouse: FakeGatehouse;
-const verifiers: GatehouseVerifier[] = [];
-
-function newVerifier(overrides: Partial<VerifierOptions> = {}): GatehouseVerifier {
-  const verifier = createVerifier(gatehouse.verifierOptions(overrides));
-  verifiers.push(verifier);
-  return verifier;
-}
-
-async function startVerifier(overrides: Partial<VerifierOptions> = {}): Promise<GatehouseVerifier> {
-  const verifier = newVerifier(overrides);
-  await verifier.ready();
-  return verifier;
-}
-
-beforeEach(async () => {
-  gatehouse = await FakeGatehouse.start();
-});
-
-afterEach(async () => {
-  vi.useRealTimers();
-  await Promise.all(verifiers.splice(0).map((verifier) => verifier.close()));
-  await gatehouse.close();
-});
+const fx = useFakeGatehouse();
+const { newVerifier, startVerifier } = fx;
 
 describe('revocations from the SSE feed', () => {
   it('authenticates with HTTP Basic and starts without Last-Event-ID', async () => {
     const sut = await startVerifier();
 
-    expect(gatehouse.feedRequests).toEqual([{ lastEventId: undefined, authorization: `Basic ${Buffer.from('rs1:s3cret').toString('base64')}` }]);
+    expect(fx.gatehouse.feedRequests).toEqual([{ lastEventId: undefined, authorization: `Basic ${Buffer.from('rs1:s3cret').toString('base64')}` }]);
     expect(sut.status().feed).toMatchObject({ transport: 'sse', state: 'live', connections: 1 });
   });
 
   it('a fresh verifier applies revocations made before it started (the replay)', async () => {
-    const token = gatehouse.sign({ sid: 'revoked-earlier' });
-    gatehouse.revoke({ sid: 'revoked-earlier' });
+    const token = fx.gatehouse.sign({ sid: 'revoked-earlier' });
+    fx.gatehouse.revoke({ sid: 'revoked-earlier' });
 
     const sut = await startVerifier();
 
@@ -48,12 +24,12 @@ describe('revocations from the SSE feed', () => {
 
   it('rejects a session revoked on the stream within a second, also for a cached token', async () => {
     const sut = await startVerifier();
-    const token = gatehouse.sign({ sid: 'session-a' });
-    const other = gatehouse.sign({ sid: 'session-b' });
+    const token = fx.gatehouse.sign({ sid: 'session-a' });
+    const other = fx.gatehouse.sign({ sid: 'session-b' });
     await sut.verify(token);
     await sut.verify(token); // now served from the verified-token cache
 
-    gatehouse.revoke({ sid: 'session-a' }, 'logout');
+    fx.gatehouse.revoke({ sid: 'session-a' }, 'logout');
 
     const elapsed = await within(1000, async () => (await outcome(sut.verify(token))) === 'token_revoked');
     expect(elapsed).toBeLessThan(1000);
@@ -63,14 +39,14 @@ describe('revocations from the SSE feed', () => {
   it('applies a user-wide revocation to sessions authenticated before notBefore, sparing exceptSid', async () => {
     const sut = await startVerifier();
     const authTime = Date.now() / 1000 - 60;
-    const old = gatehouse.sign({ sub: 'user-1', sid: 'old', auth_time: authTime });
-    const kept = gatehouse.sign({ sub: 'user-1', sid: 'current', auth_time: authTime });
-    const otherUser = gatehouse.sign({ sub: 'user-2', sid: 'x', auth_time: authTime });
+    const old = fx.gatehouse.sign({ sub: 'user-1', sid: 'old', auth_time: authTime });
+    const kept = fx.gatehouse.sign({ sub: 'user-1', sid: 'current', auth_time: authTime });
+    const otherUser = fx.gatehouse.sign({ sub: 'user-2', sid: 'x', auth_time: authTime });
     await sut.verify(old);
 
-    gatehouse.revoke({ sub: 'user-1', notBefore: new Date(), exceptSid: 'current' }, 'password_change');
+    fx.gatehouse.revoke({ sub: 'user-1', notBefore: new Date(), exceptSid: 'current' }, 'password_change');
     await within(1000, async () => (await outcome(sut.verify(old))) === 'token_revoked');
-    const newLogin = gatehouse.sign({ sub: 'user-1', sid: 'new', auth_time: Date.now() / 1000 + 0.001 });
+    const newLogin = fx.gatehouse.sign({ sub: 'user-1', sid: 'new', auth_time: Date.now() / 1000 + 0.001 });
 
     expect(await outcome(sut.verify(kept))).toBe('accepted');
     expect(await outcome(sut.verify(otherUser))).toBe('accepted');
@@ -80,10 +56,10 @@ describe('revocations from the SSE feed', () => {
   it('compares auth_time with millisecond precision against notBefore', async () => {
     const sut = await startVerifier();
     const notBefore = new Date();
-    const before = gatehouse.sign({ sub: 'u', sid: 'before', auth_time: (notBefore.getTime() - 1) / 1000 });
-    const at = gatehouse.sign({ sub: 'u', sid: 'at', auth_time: notBefore.getTime() / 1000 });
+    const before = fx.gatehouse.sign({ sub: 'u', sid: 'before', auth_time: (notBefore.getTime() - 1) / 1000 });
+    const at = fx.gatehouse.sign({ sub: 'u', sid: 'at', auth_time: notBefore.getTime() / 1000 });
 
-    gatehouse.revoke({ sub: 'u', notBefore });
+    fx.gatehouse.revoke({ sub: 'u', notBefore });
     await within(1000, () => sut.status().revocations === 1);
 
     expect(await outcome(sut.verify(before))).toBe('token_revoked');
@@ -92,30 +68,30 @@ describe('revocations from the SSE feed', () => {
 
   it('rejects every token of a revoked key, cached or not, and keeps accepting the others', async () => {
     const sut = await startVerifier({ jwksCooldownMs: 50 });
-    const compromised = gatehouse.activeKid;
-    const cached = gatehouse.sign();
+    const compromised = fx.gatehouse.activeKid;
+    const cached = fx.gatehouse.sign();
     await sut.verify(cached);
-    const fresh = gatehouse.sign();
-    const next = gatehouse.addKey();
+    const fresh = fx.gatehouse.sign();
+    const next = fx.gatehouse.addKey();
 
-    gatehouse.revoke({ kid: compromised }, 'key_revoked');
+    fx.gatehouse.revoke({ kid: compromised }, 'key_revoked');
     await within(1000, async () => (await outcome(sut.verify(cached))) === 'token_revoked');
 
     expect(await outcome(sut.verify(fresh))).toBe('token_revoked');
-    expect(await outcome(sut.verify(gatehouse.sign({}, { kid: next })))).toBe('accepted');
+    expect(await outcome(sut.verify(fx.gatehouse.sign({}, { kid: next })))).toBe('accepted');
     expect(sut.status().jwks.kids).not.toContain(compromised);
   });
 
   it('keeps rejecting a cached token of a revoked key once the revocation has aged out of memory', async () => {
     vi.useFakeTimers({ toFake: ['Date', 'setInterval', 'clearInterval'] });
     const sut = await startVerifier({ accessTokenTtlSeconds: 60, clockToleranceSeconds: 0 });
-    const compromised = gatehouse.activeKid;
+    const compromised = fx.gatehouse.activeKid;
     // Signed late, by a Gatehouse instance that had not heard of the revocation yet: it outlives
     // the revocation by more than the TTL.
-    const late = gatehouse.sign({ exp: Math.floor(Date.now() / 1000) + 120 });
+    const late = fx.gatehouse.sign({ exp: Math.floor(Date.now() / 1000) + 120 });
     expect(await outcome(sut.verify(late))).toBe('accepted');
-    gatehouse.addKey();
-    gatehouse.revoke({ kid: compromised }, 'key_revoked');
+    fx.gatehouse.addKey();
+    fx.gatehouse.revoke({ kid: compromised }, 'key_revoked');
     await within(1000, async () => (await outcome(sut.verify(late))) === 'token_revoked');
 
     // 90 s on, the revocation list has pruned the kid (TTL + leeway = 60 s); the token lives 30 s more.
@@ -126,95 +102,95 @@ describe('revocations from the SSE feed', () => {
 
   it('reconnects after the stream drops, sends Last-Event-ID and applies what it missed', async () => {
     const sut = await startVerifier();
-    const token = gatehouse.sign({ sid: 'missed-while-down' });
+    const token = fx.gatehouse.sign({ sid: 'missed-while-down' });
     await sut.verify(token);
-    const lastSeen = gatehouse.revoke({ sid: 'someone-else' });
+    const lastSeen = fx.gatehouse.revoke({ sid: 'someone-else' });
     await within(1000, () => sut.status().feed.lastEventId === lastSeen);
 
-    gatehouse.feedStatus = 503;
-    gatehouse.dropStreams();
-    await within(1000, () => gatehouse.feedRequests.length >= 2);
-    gatehouse.revoke({ sid: 'missed-while-down' }); // no stream is open: only the backlog has it
-    gatehouse.feedStatus = 200;
+    fx.gatehouse.feedStatus = 503;
+    fx.gatehouse.dropStreams();
+    await within(1000, () => fx.gatehouse.feedRequests.length >= 2);
+    fx.gatehouse.revoke({ sid: 'missed-while-down' }); // no stream is open: only the backlog has it
+    fx.gatehouse.feedStatus = 200;
 
     await within(2000, async () => (await outcome(sut.verify(token))) === 'token_revoked');
-    const resumed = gatehouse.feedRequests.filter((request) => request.lastEventId !== undefined);
+    const resumed = fx.gatehouse.feedRequests.filter((request) => request.lastEventId !== undefined);
     expect(resumed.length).toBeGreaterThan(0);
     expect(resumed.every((request) => request.lastEventId === lastSeen)).toBe(true);
     expect(sut.status().feed).toMatchObject({ state: 'live', connections: 2 });
   });
 
   it('resumes from the cursor of the ready event when the replay was empty', async () => {
-    gatehouse.revoke({ sid: 'ancient' });
-    gatehouse.revoke({ sid: 'older' });
+    fx.gatehouse.revoke({ sid: 'ancient' });
+    fx.gatehouse.revoke({ sid: 'older' });
     const sut = await startVerifier();
 
-    gatehouse.dropStreams();
-    await within(1000, () => gatehouse.feedRequests.length === 2 && sut.status().feed.state === 'live');
+    fx.gatehouse.dropStreams();
+    await within(1000, () => fx.gatehouse.feedRequests.length === 2 && sut.status().feed.state === 'live');
 
-    expect(gatehouse.feedRequests[1]!.lastEventId).toBe('2');
+    expect(fx.gatehouse.feedRequests[1]!.lastEventId).toBe('2');
   });
 
   it('treats a silent stream as dead after heartbeatTimeoutMs and reconnects; pings keep it alive', async () => {
-    const options = { url: gatehouse.feedUrl, clientId: 'rs1', clientSecret: 's3cret', heartbeatTimeoutMs: 300, reconnectDelayMs: 20 };
+    const options = { url: fx.gatehouse.feedUrl, clientId: 'rs1', clientSecret: 's3cret', heartbeatTimeoutMs: 300, reconnectDelayMs: 20 };
     const sut = await startVerifier({ revocations: options });
-    const pinger = setInterval(() => gatehouse.ping(), 100);
+    const pinger = setInterval(() => fx.gatehouse.ping(), 100);
     await new Promise((resolve) => setTimeout(resolve, 700));
-    expect(gatehouse.feedRequests).toHaveLength(1);
+    expect(fx.gatehouse.feedRequests).toHaveLength(1);
 
     clearInterval(pinger);
-    await within(1500, () => gatehouse.feedRequests.length >= 2);
+    await within(1500, () => fx.gatehouse.feedRequests.length >= 2);
     expect(sut.status().feed.lastError).toMatch(/no data on the revocation feed for 300 ms/);
   });
 
   it('ignores a malformed event and keeps following the stream', async () => {
     const sut = await startVerifier();
-    const token = gatehouse.sign({ sid: 'after-garbage' });
-    gatehouse.revoke({ sub: 'no-not-before' } as unknown as { sid: string });
-    gatehouse.revoke({ sid: 'after-garbage' });
+    const token = fx.gatehouse.sign({ sid: 'after-garbage' });
+    fx.gatehouse.revoke({ sub: 'no-not-before' } as unknown as { sid: string });
+    fx.gatehouse.revoke({ sid: 'after-garbage' });
 
     await within(1000, async () => (await outcome(sut.verify(token))) === 'token_revoked');
-    expect(gatehouse.feedRequests).toHaveLength(1);
+    expect(fx.gatehouse.feedRequests).toHaveLength(1);
   });
 });
 
 describe('start-up and feed loss', () => {
   it('holds verifications until the replay is complete', async () => {
-    gatehouse.withholdReady = true;
-    gatehouse.revoke({ sid: 'in-replay' });
+    fx.gatehouse.withholdReady = true;
+    fx.gatehouse.revoke({ sid: 'in-replay' });
     const sut = newVerifier();
-    const pending = outcome(sut.verify(gatehouse.sign({ sid: 'in-replay' })));
-    await within(1000, () => gatehouse.openStreams === 1);
+    const pending = outcome(sut.verify(fx.gatehouse.sign({ sid: 'in-replay' })));
+    await within(1000, () => fx.gatehouse.openStreams === 1);
     expect(sut.status().feed.state).toBe('connecting');
 
-    gatehouse.releaseReady();
+    fx.gatehouse.releaseReady();
 
     expect(await pending).toBe('token_revoked');
   });
 
   it('answers service_unavailable when the feed never becomes ready within startupTimeoutMs', async () => {
-    gatehouse.withholdReady = true;
+    fx.gatehouse.withholdReady = true;
     const sut = newVerifier({ startupTimeoutMs: 200 });
     const started = Date.now();
 
-    expect(await outcome(sut.verify(gatehouse.sign()))).toBe('service_unavailable');
+    expect(await outcome(sut.verify(fx.gatehouse.sign()))).toBe('service_unavailable');
     expect(Date.now() - started).toBeGreaterThanOrEqual(190);
     // Past the start-up window, a verifier that never got its replay answers at once.
     const later = Date.now();
-    expect(await outcome(sut.verify(gatehouse.sign()))).toBe('service_unavailable');
+    expect(await outcome(sut.verify(fx.gatehouse.sign()))).toBe('service_unavailable');
     expect(Date.now() - later).toBeLessThan(50);
     await expect(sut.ready()).rejects.toMatchObject({ code: 'service_unavailable' });
   });
 
   it('reports wrong client credentials', async () => {
-    const options = { url: gatehouse.feedUrl, clientId: 'rs1', clientSecret: 'wrong', reconnectDelayMs: 20 };
+    const options = { url: fx.gatehouse.feedUrl, clientId: 'rs1', clientSecret: 'wrong', reconnectDelayMs: 20 };
     const warnings: string[] = [];
     const sut = newVerifier({ revocations: options, startupTimeoutMs: 300, logger: { warn: (message) => warnings.push(message) } });
 
     await expect(sut.ready()).rejects.toMatchObject({ code: 'service_unavailable' });
     expect(sut.status().feed).toMatchObject({ state: 'connecting', connections: 0 });
     expect(sut.status().feed.lastError).toMatch(/HTTP 401/);
-    expect(gatehouse.feedRequests.length).toBeGreaterThan(1);
+    expect(fx.gatehouse.feedRequests.length).toBeGreaterThan(1);
     // Logged once, not once per retry.
     expect(warnings).toEqual([expect.stringMatching(/not connected yet .*HTTP 401 \(check clientId\/clientSecret\)/)]);
   });
@@ -222,18 +198,18 @@ describe('start-up and feed loss', () => {
   it("onFeedLoss 'reject': rejects at once while the feed is down, accepts again when it is back", async () => {
     const log: string[] = [];
     const sut = await startVerifier({ onFeedLoss: 'reject', logger: { warn: (m) => log.push(m), info: (m) => log.push(m) } });
-    const token = gatehouse.sign();
+    const token = fx.gatehouse.sign();
     await sut.verify(token);
 
-    gatehouse.feedStatus = 503;
-    gatehouse.dropStreams();
+    fx.gatehouse.feedStatus = 503;
+    fx.gatehouse.dropStreams();
     await within(1000, () => sut.status().feed.state === 'lost');
 
     expect(await outcome(sut.verify(token))).toBe('service_unavailable');
-    expect(await outcome(sut.verify(gatehouse.sign()))).toBe('service_unavailable');
+    expect(await outcome(sut.verify(fx.gatehouse.sign()))).toBe('service_unavailable');
     expect(sut.status()).toMatchObject({ accepting: false, acceptingUntil: null });
 
-    gatehouse.feedStatus = 200;
+    fx.gatehouse.feedStatus = 200;
     await within(2000, () => sut.status().feed.state === 'live');
     expect(await outcome(sut.verify(token))).toBe('accepted');
     expect(log).toEqual([
@@ -244,13 +220,13 @@ describe('start-up and feed loss', () => {
 
   it("onFeedLoss 'accept': accepts for at most the access TTL after the loss, then rejects", async () => {
     const sut = await startVerifier({ onFeedLoss: 'accept', accessTokenTtlSeconds: 60 });
-    const token = gatehouse.sign({ exp: Math.floor(Date.now() / 1000) + 3600 });
-    const revoked = gatehouse.sign({ sid: 'revoked-before-loss', exp: Math.floor(Date.now() / 1000) + 3600 });
-    gatehouse.revoke({ sid: 'revoked-before-loss' });
+    const token = fx.gatehouse.sign({ exp: Math.floor(Date.now() / 1000) + 3600 });
+    const revoked = fx.gatehouse.sign({ sid: 'revoked-before-loss', exp: Math.floor(Date.now() / 1000) + 3600 });
+    fx.gatehouse.revoke({ sid: 'revoked-before-loss' });
     await within(1000, () => sut.status().revocations === 1);
 
-    gatehouse.feedStatus = 503;
-    gatehouse.dropStreams();
+    fx.gatehouse.feedStatus = 503;
+    fx.gatehouse.dropStreams();
     await within(1000, () => sut.status().feed.state === 'lost');
     const status = sut.status();
     const lostAt = Date.parse(status.feed.lostSince!);
@@ -267,7 +243,7 @@ describe('start-up and feed loss', () => {
     expect(sut.status().accepting).toBe(false);
     vi.useRealTimers();
 
-    gatehouse.feedStatus = 200;
+    fx.gatehouse.feedStatus = 200;
     await within(2000, () => sut.status().feed.state === 'live');
     expect(await outcome(sut.verify(token))).toBe('accepted');
   });
@@ -276,10 +252,10 @@ describe('start-up and feed loss', () => {
     const sut = await startVerifier();
     await sut.close();
 
-    expect(await outcome(sut.verify(gatehouse.sign()))).toBe('service_unavailable');
+    expect(await outcome(sut.verify(fx.gatehouse.sign()))).toBe('service_unavailable');
     expect(sut.status().feed.state).toBe('closed');
     await new Promise((resolve) => setTimeout(resolve, 100));
-    expect(gatehouse.feedRequests).toHaveLength(1);
-    expect(gatehouse.openStreams).toBe(0);
+    expect(fx.gatehouse.feedRequests).toHaveLength(1);
+    expect(fx.gatehouse.openStreams).toBe(0);
   });
 });
