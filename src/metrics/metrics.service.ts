@@ -37,45 +37,14 @@ export class MetricsService {
     revocations.events.on('ordered', (revocation: Revocation) =>
       applied.inc({ kind: revocation.sid ? 'session' : revocation.kid ? 'key' : 'user' }),
     );
-    new Gauge({
-      name: 'gatehouse_revocation_cache_entries',
-      help: 'Entries in the in-memory revocation cache',
-      registers: [this.registry],
-      collect() {
-        this.set(revocations.cache.size);
-      },
-    });
-    new Gauge({
-      name: 'gatehouse_revocation_bus_up',
-      help: '1 when the Redis revocation bus is connected, 0 when down or not configured',
-      registers: [this.registry],
-      collect() {
-        this.set(revocations.busStatus === 'up' ? 1 : 0);
-      },
-    });
-    new Gauge({
-      name: 'gatehouse_verified_token_cache_entries',
-      help: 'Access tokens whose signature is cached as verified',
-      registers: [this.registry],
-      collect() {
-        this.set(accessTokens.verifiedCacheSize);
-      },
-    });
-    new Gauge({
-      name: 'gatehouse_revocation_feed_connections',
-      help: 'Open /events/revocations streams',
-      registers: [this.registry],
-      collect() {
-        this.set(feed.connections);
-      },
-    });
-    new Gauge({
-      name: 'gatehouse_password_hash_queue',
-      help: 'Password hashes waiting for a slot',
-      registers: [this.registry],
-      collect() {
-        this.set(hasher.queued);
-      },
-    });
+    const gauge = (name: string, help: string, read: () => number) =>
+      new Gauge({ name, help, registers: [this.registry], collect() { this.set(read()); } });
+    gauge('gatehouse_revocation_cache_entries', 'Entries in the in-memory revocation cache', () => revocations.cache.size);
+    gauge('gatehouse_revocation_bus_up', '1 when the Redis revocation bus is connected, 0 when down or not configured', () =>
+      revocations.busStatus === 'up' ? 1 : 0,
+    );
+    gauge('gatehouse_verified_token_cache_entries', 'Access tokens whose signature is cached as verified', () => accessTokens.verifiedCacheSize);
+    gauge('gatehouse_revocation_feed_connections', 'Open /events/revocations streams', () => feed.connections);
+    gauge('gatehouse_password_hash_queue', 'Password hashes waiting for a slot', () => hasher.queued);
   }
 }

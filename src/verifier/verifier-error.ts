@@ -1,14 +1,16 @@
+import { ERROR_CODES } from '../common/error-codes.js';
+
 /**
  * The error codes a resource server answers with: the same codes and statuses as Gatehouse's
  * own API (API.md "Error codes"), so clients handle both alike.
  */
 export const VERIFIER_ERRORS = {
-  invalid_token: { status: 401, message: 'The access token is missing or invalid.' },
-  token_expired: { status: 401, message: 'The access token has expired.' },
-  token_revoked: { status: 401, message: 'The access token has been revoked.' },
-  forbidden: { status: 403, message: 'You are not allowed to do this.' },
+  invalid_token: ERROR_CODES.invalid_token,
+  token_expired: ERROR_CODES.token_expired,
+  token_revoked: ERROR_CODES.token_revoked,
+  forbidden: ERROR_CODES.forbidden,
   /** JWKS unreachable, or the revocation feed is down and the policy says reject. */
-  service_unavailable: { status: 503, message: 'The service is temporarily unavailable; retry later.' },
+  service_unavailable: ERROR_CODES.service_unavailable,
 } as const;
 
 export type VerifierErrorCode = keyof typeof VERIFIER_ERRORS;
