@@ -1,7 +1,7 @@
 import { Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
-import type { RequestContext } from '../audit/audit.service.js';
-import { ClientContext, CurrentUser, Roles } from '../auth/auth.decorators.js';
+import type { RequestContext } from '../common/request-context.js';
+import { ClientContext, CurrentUser, Roles } from '../common/auth.decorators.js';
 import type { VerifiedToken } from '../tokens/access-token.service.js';
 import { KidParam, RevokeKeyQuery } from './admin.dto.js';
 import { KeyAdministration } from './key-administration.service.js';

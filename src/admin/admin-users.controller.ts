@@ -1,7 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
-import type { RequestContext } from '../audit/audit.service.js';
-import { ClientContext, CurrentUser, Roles } from '../auth/auth.decorators.js';
+import type { RequestContext } from '../common/request-context.js';
+import { ClientContext, CurrentUser, Roles } from '../common/auth.decorators.js';
 import { UuidParam } from '../common/uuid-param.pipe.js';
 import type { VerifiedToken } from '../tokens/access-token.service.js';
 import { UserAdministration } from '../users/user-administration.service.js';

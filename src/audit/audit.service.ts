@@ -1,14 +1,10 @@
 import { Injectable, Logger } from '@nestjs/common';
+import type { RequestContext } from '../common/request-context.js';
 import type { Tx } from '../database/prisma.service.js';
 import { AuditRepository, type AuditQuery, type NewAuditEvent } from './audit.repository.js';
 
 export type { NewAuditEvent } from './audit.repository.js';
 
-/** Who did something, from where: taken from the request at the edge. */
-export interface RequestContext {
-  ip?: string;
-  userAgent?: string;
-}
 
 export interface AuditEventResponse {
   id: string;

@@ -2,7 +2,7 @@ import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/com
 import { Reflector } from '@nestjs/core';
 import { DomainError } from '../common/domain-error.js';
 import { AccessTokenService, type Role } from '../tokens/access-token.service.js';
-import { IS_PUBLIC, OPTIONAL_AUTH, ROLES, type AuthenticatedRequest } from './auth.decorators.js';
+import { IS_PUBLIC, OPTIONAL_AUTH, ROLES, type AuthenticatedRequest } from '../common/auth.decorators.js';
 
 // The auth scheme is case-insensitive (RFC 7235 section 2.1), as in the verifier library.
 const BEARER = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/i;

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DomainError } from '../common/domain-error.js';
-import type { RequestContext } from '../audit/audit.service.js';
+import type { RequestContext } from '../common/request-context.js';
 import { RefreshRotation } from '../sessions/refresh-rotation.service.js';
 import { SessionsService, type IssuedTokens } from '../sessions/sessions.service.js';
 import type { VerifiedToken } from '../tokens/access-token.service.js';

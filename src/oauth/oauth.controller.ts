@@ -1,8 +1,8 @@
 import { Body, Controller, Get, Header, HttpCode, Post, UseGuards } from '@nestjs/common';
 import { ApiBasicAuth, ApiTags } from '@nestjs/swagger';
 import { AppConfig } from '../config/app-config.js';
-import type { RequestContext } from '../audit/audit.service.js';
-import { ClientContext, Public } from '../auth/auth.decorators.js';
+import type { RequestContext } from '../common/request-context.js';
+import { ClientContext, Public } from '../common/auth.decorators.js';
 import { ClientAuthGuard } from './client-auth.guard.js';
 import { TokenRequestDto } from './oauth.dto.js';
 import { OAuthService } from './oauth.service.js';

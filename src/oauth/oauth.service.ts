@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { AppConfig } from '../config/app-config.js';
 import { DomainError } from '../common/domain-error.js';
-import type { RequestContext } from '../audit/audit.service.js';
+import type { RequestContext } from '../common/request-context.js';
 import { SessionsService } from '../sessions/sessions.service.js';
 import { AccessTokenService } from '../tokens/access-token.service.js';
 

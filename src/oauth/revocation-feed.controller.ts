@@ -1,7 +1,7 @@
 import { Controller, Get, Headers, Query, Res, UseGuards } from '@nestjs/common';
 import { ApiBasicAuth, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { Public } from '../auth/auth.decorators.js';
+import { Public } from '../common/auth.decorators.js';
 import { DomainError } from '../common/domain-error.js';
 import { ClientAuthGuard, CurrentCaller } from './client-auth.guard.js';
 import type { Caller } from './client-auth.service.js';

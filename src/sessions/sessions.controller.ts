@@ -1,7 +1,7 @@
 import { Controller, Delete, Get, HttpCode, Param } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
-import type { RequestContext } from '../audit/audit.service.js';
-import { ClientContext, CurrentUser } from '../auth/auth.decorators.js';
+import type { RequestContext } from '../common/request-context.js';
+import { ClientContext, CurrentUser } from '../common/auth.decorators.js';
 import { UuidParam } from '../common/uuid-param.pipe.js';
 import type { VerifiedToken } from '../tokens/access-token.service.js';
 import { SessionsService } from './sessions.service.js';

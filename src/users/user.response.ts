@@ -20,8 +20,3 @@ export function toUserResponse(user: User): UserResponse {
     createdAt: user.createdAt.toISOString(),
   };
 }
-
-/** Emails are trimmed and compared case-insensitively (API.md): stored in this form. */
-export function normalizeEmail(email: string): string {
-  return email.trim().toLowerCase();
-}

@@ -1,8 +1,8 @@
 import { Body, Controller, Delete, Get, HttpCode, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
-import type { RequestContext } from '../audit/audit.service.js';
+import type { RequestContext } from '../common/request-context.js';
 import { ChangePasswordDto, PasswordConfirmationDto } from '../auth/auth.dto.js';
-import { ClientContext, CurrentUser } from '../auth/auth.decorators.js';
+import { ClientContext, CurrentUser } from '../common/auth.decorators.js';
 import type { VerifiedToken } from '../tokens/access-token.service.js';
 import { toUserResponse } from './user.response.js';
 import { UsersService } from './users.service.js';

@@ -3,11 +3,12 @@ import { AppConfig } from '../config/app-config.js';
 import { DomainError } from '../common/domain-error.js';
 import { uuidv7 } from '../common/uuid.js';
 import { Transactions } from '../database/transactions.service.js';
-import { AuditService, type RequestContext } from '../audit/audit.service.js';
+import { AuditService } from '../audit/audit.service.js';
+import type { RequestContext } from '../common/request-context.js';
 import { SessionsService } from '../sessions/sessions.service.js';
 import type { User } from '../generated/prisma/client.js';
 import { PasswordHasher } from './password-hasher.service.js';
-import { normalizeEmail } from './user.response.js';
+import { normalizeEmail } from '../common/email.js';
 import { UsersRepository } from './users.repository.js';
 
 @Injectable()

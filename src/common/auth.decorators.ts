@@ -1,6 +1,6 @@
 import { createParamDecorator, SetMetadata, type ExecutionContext } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
-import type { RequestContext } from '../audit/audit.service.js';
+import type { RequestContext } from './request-context.js';
 import type { Role, VerifiedToken } from '../tokens/access-token.service.js';
 
 export const IS_PUBLIC = 'gatehouse:public';
