@@ -42,7 +42,9 @@ export async function startServer(port, env) {
   for (let i = 0; i < 200; i++) {
     try {
       if ((await fetch(`${base}/health/ready`)).ok) return { base, child };
-    } catch {}
+    } catch {
+      // not listening yet
+    }
     await sleep(100);
   }
   child.kill('SIGTERM');

@@ -34,7 +34,7 @@ export class ChangeRoleDto {
 export class ReasonDto {
   @ApiPropertyOptional({ maxLength: 500 })
   @IsOptional()
-  @Transform(({ value }) => (typeof value === 'string' ? value.trim() : value))
+  @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value))
   @IsString()
   @Length(1, 500)
   @NoNulCharacter()

@@ -1,5 +1,4 @@
 import { Injectable, Logger } from '@nestjs/common';
-import type { RequestContext } from '../common/request-context.js';
 import type { Tx } from '../database/prisma.service.js';
 import { AuditRepository, type AuditQuery, type NewAuditEvent } from './audit.repository.js';
 
@@ -58,7 +57,7 @@ export class AuditService {
       details: row.details ?? null,
       createdAt: row.createdAt.toISOString(),
     }));
-    const nextCursor = rows.length > query.limit ? page[page.length - 1]!.id.toString() : null;
+    const nextCursor = rows.length > query.limit ? page[page.length - 1].id.toString() : null;
     return { events, nextCursor };
   }
 }

@@ -26,7 +26,7 @@ export class AccessTokenGuard implements CanActivate {
     if (header === undefined && this.reflector.getAllAndOverride<boolean>(OPTIONAL_AUTH, targets)) return true;
     const match = typeof header === 'string' ? BEARER.exec(header.trim()) : null;
     if (!match) throw new DomainError('invalid_token', undefined, { headers: { 'www-authenticate': 'Bearer' } });
-    request.auth = await this.accessTokens.verify(match[1]!);
+    request.auth = await this.accessTokens.verify(match[1]);
     const roles = this.reflector.getAllAndOverride<Role[] | undefined>(ROLES, targets);
     if (roles && !roles.includes(request.auth.role)) throw new DomainError('forbidden');
     return true;

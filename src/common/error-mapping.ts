@@ -88,7 +88,7 @@ export function toErrorResponse(error: unknown): ErrorResponse {
   }
   const fastifyCode = (error as { code?: unknown } | null)?.code;
   if (typeof fastifyCode === 'string' && fastifyCode in FASTIFY_CODES) {
-    const code = FASTIFY_CODES[fastifyCode]!;
+    const code = FASTIFY_CODES[fastifyCode];
     return response(code, code === 'validation_failed' ? 'The request body is not valid JSON.' : undefined);
   }
   const statusCode = (error as { statusCode?: unknown } | null)?.statusCode;

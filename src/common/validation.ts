@@ -36,4 +36,5 @@ export function createValidationPipe(): ValidationPipe {
  * For string fields stored as PostgreSQL text, which cannot hold U+0000: without it the
  * database refuses the value and the caller gets a 500 instead of validation_failed.
  */
+// eslint-disable-next-line no-control-regex -- matching NUL is the point
 export const NoNulCharacter = () => Matches(/^[^\u0000]*$/, { message: '$property must not contain NUL characters' });

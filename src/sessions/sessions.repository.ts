@@ -71,7 +71,7 @@ export class SessionsRepository {
    */
   async clock(tx: Tx): Promise<Date> {
     const [row] = await tx.$queryRaw<Array<{ now: Date }>>`SELECT date_trunc('milliseconds', clock_timestamp()) AS now`;
-    return row!.now;
+    return row.now;
   }
 
   /**

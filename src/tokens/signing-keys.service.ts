@@ -92,10 +92,10 @@ export class SigningKeysService implements OnModuleInit {
     return this.list()
       .filter((key) => key.status === 'active' || (key.status === 'retiring' && this.retiringStillNeeded(key, now)))
       .map((key) => ({
-        kty: key.publicJwk.kty!,
-        crv: key.publicJwk.crv!,
-        x: key.publicJwk.x!,
-        y: key.publicJwk.y!,
+        kty: key.publicJwk.kty,
+        crv: key.publicJwk.crv,
+        x: key.publicJwk.x,
+        y: key.publicJwk.y,
         kid: key.kid,
         alg: 'ES256' as const,
         use: 'sig' as const,
@@ -112,7 +112,7 @@ export class SigningKeysService implements OnModuleInit {
     const jwk = publicKey.export({ format: 'jwk' }) as Record<string, string>;
     const created = await this.repository.create(tx, {
       kid: thumbprint(jwk),
-      publicJwk: { kty: jwk.kty!, crv: jwk.crv!, x: jwk.x!, y: jwk.y! },
+      publicJwk: { kty: jwk.kty, crv: jwk.crv, x: jwk.x, y: jwk.y },
       privateKeyEncrypted: this.keyMaterial.encrypt(privateKey.export({ format: 'pem', type: 'pkcs8' }).toString()),
     });
     await this.repository.retireActive(tx, created.kid, new Date());
@@ -180,7 +180,7 @@ export class SigningKeysService implements OnModuleInit {
     const next = new Map<string, LoadedKey>();
     let activeKid: string | undefined;
     for (const row of rows) {
-      const status = row.status as KeyStatus;
+      const status = row.status;
       const previous = this.keys.get(row.kid);
       const loaded: LoadedKey = {
         kid: row.kid,

@@ -37,7 +37,7 @@ export class UserAdministration {
     const page = rows.slice(0, query.limit);
     return {
       users: page.map(toUserResponse),
-      nextCursor: rows.length > query.limit ? page[page.length - 1]!.id : null,
+      nextCursor: rows.length > query.limit ? page[page.length - 1].id : null,
     };
   }
 

@@ -44,7 +44,7 @@ describe('requireAccessToken (Express-style middleware on node:http)', () => {
     const adminOnly = requireAccessToken(verifier, { roles: ['admin'] });
     server = createServer((req, res) => {
       const middleware = req.url === '/admin' ? adminOnly : anyRole;
-      middleware(req as RequestLike, res, (error?: unknown) => {
+      middleware(req, res, (error?: unknown) => {
         if (error) {
           res.statusCode = 500;
           res.end();
@@ -136,7 +136,7 @@ describe('packaging', () => {
     seen.add(entry);
     const source = readFileSync(entry, 'utf8');
     for (const match of source.matchAll(/^\s*(?:import|export)\s+(?!type\b)(?:[^'"]*?from\s+)?'([^']+)'/gm)) {
-      const specifier = match[1]!;
+      const specifier = match[1];
       if (specifier.startsWith('.')) {
         const target = path.resolve(path.dirname(entry), specifier.replace(/\.js$/, '.ts'));
         for (const nested of staticImports(target, seen)) found.add(nested);

@@ -90,7 +90,7 @@ export class JwksClient {
         signal: AbortSignal.timeout(this.options.timeoutMs),
       });
       if (!response.ok) throw new Error(`JWKS answered HTTP ${response.status}`);
-      this.keys = this.importKeys((await response.json()) as unknown);
+      this.keys = this.importKeys((await response.json()));
       this.fetchedAt = Date.now();
       this.lastFetchOk = true;
       this.lastError = undefined;

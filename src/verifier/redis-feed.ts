@@ -69,8 +69,11 @@ export class RedisRevocationFeed implements RevocationFeed {
       handlers.onKeysChanged();
       return;
     }
+    const id = message?.revocation?.id;
     const revocation =
-      message?.type === 'revocation' ? parseRevocation(String(message.revocation?.id ?? ''), message.revocation) : undefined;
+      message?.type === 'revocation'
+        ? parseRevocation(typeof id === 'string' || typeof id === 'number' ? String(id) : '', message.revocation)
+        : undefined;
     if (revocation) handlers.onRevocation(revocation);
     else this.options.logger.warn(`ignored a malformed message on ${this.options.channel}: ${raw.slice(0, 200)}`);
   }

@@ -89,7 +89,7 @@ export class SseRevocationFeed implements RevocationFeed {
       this.connections++;
       const parser = new SseParser();
       const decoder = new TextDecoder();
-      const reader = response.body.getReader();
+      const reader = (response.body as ReadableStream<Uint8Array>).getReader();
       for (;;) {
         const { done, value } = await reader.read();
         if (done) return;

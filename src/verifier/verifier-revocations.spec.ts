@@ -128,7 +128,7 @@ describe('revocations from the SSE feed', () => {
     fx.gatehouse.dropStreams();
     await within(1000, () => fx.gatehouse.feedRequests.length === 2 && sut.status().feed.state === 'live');
 
-    expect(fx.gatehouse.feedRequests[1]!.lastEventId).toBe('2');
+    expect(fx.gatehouse.feedRequests[1].lastEventId).toBe('2');
   });
 
   it('treats a silent stream as dead after heartbeatTimeoutMs and reconnects; pings keep it alive', async () => {

@@ -101,7 +101,7 @@ describe('self-service revocation triggers', () => {
     expect((await t.http.post('/auth/login').send({ email: user.email, password: user.password })).body.code).toBe('invalid_credentials');
     expect(await t.sql(`SELECT 1 FROM users WHERE id = $1`, [user.id])).toHaveLength(0);
     const [event] = await t.sql(`SELECT reason FROM revocation_events WHERE user_id = $1`, [user.id]);
-    expect(event!.reason).toBe('deletion');
+    expect(event.reason).toBe('deletion');
     // The email can be registered again, as a different user.
     const again = await t.http.post('/auth/register').send({ email: user.email, password: user.password });
     expect(again.status).toBe(201);

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Response } from 'supertest';
 import { withClient } from '../support/databases.js';
 import { createLoggedIn, createUser, eventually, loginAs, type LoggedIn } from '../support/factories.js';
 import { startApp, type TestApp } from '../support/test-app.js';
@@ -31,7 +32,7 @@ describe('admin API', () => {
     const seen: string[] = [];
     let cursor: string | null = null;
     do {
-      const res = await t.http
+      const res: Response = await t.http
         .get('/admin/users')
         .query({ limit: 2, email: tag.toUpperCase(), ...(cursor ? { cursor } : {}) })
         .set(admin.bearer);
@@ -93,11 +94,11 @@ describe('admin API', () => {
     const refresh = await t.http.post('/auth/refresh').send({ refreshToken: user.refreshToken });
     expect(refresh.body.code).toBe('session_revoked');
     const [row] = await t.sql(`SELECT revoked_reason FROM sessions WHERE id = $1`, [user.sessionId]);
-    expect(row!.revoked_reason).toBe('role_change');
+    expect(row.revoked_reason).toBe('role_change');
     const again = await loginAs(t, user);
     const adminOnly = await t.http.get('/admin/users').set(again.bearer);
     expect(adminOnly.status).toBe(200);
-    const payload = JSON.parse(Buffer.from(again.accessToken.split('.')[1]!, 'base64url').toString());
+    const payload = JSON.parse(Buffer.from(again.accessToken.split('.')[1], 'base64url').toString());
     expect(payload.role).toBe('admin');
     const invalid = await t.http.patch(`/admin/users/${user.id}/role`).set(admin.bearer).send({ role: 'root' });
     expect(invalid.status).toBe(400);
@@ -154,13 +155,13 @@ describe('admin API', () => {
       // to touch the session row.
       await refresh.query(`SET statement_timeout = '5s'`);
       await refresh.query('BEGIN');
-      await refresh.query(`UPDATE refresh_tokens SET used_at = now() WHERE id = $1 AND used_at IS NULL`, [token!.id]);
+      await refresh.query(`UPDATE refresh_tokens SET used_at = now() WHERE id = $1 AND used_at IS NULL`, [token.id]);
       const deletion = t.http.delete(`/admin/users/${user.id}`).set(admin.bearer).then((res) => res);
       await eventually(async () => {
         const [waiting] = await t.sql<{ n: number }>(
           `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
         );
-        expect(waiting!.n).toBeGreaterThan(0);
+        expect(waiting.n).toBeGreaterThan(0);
       }, 3000, 10);
       const touched = await refresh.query(`UPDATE sessions SET last_used_at = now() WHERE id = $1 AND revoked_at IS NULL`, [user.sessionId]);
       expect(touched.rowCount).toBe(1);
@@ -188,7 +189,7 @@ describe('admin API', () => {
       expect([401, 409]).toContain(statuses[1]);
       const admins = await t2.sql(`SELECT id FROM users WHERE role = 'admin' AND status = 'active'`);
       expect(admins).toHaveLength(1);
-      const survivor = admins[0]!.id === a.id ? a : b;
+      const survivor = admins[0].id === a.id ? a : b;
       const fresh = await loginAs(t2, survivor);
       for (const attempt of [
         t2.http.patch(`/admin/users/${survivor.id}/role`).set(fresh.bearer).send({ role: 'user' }),
@@ -220,7 +221,7 @@ describe('admin API', () => {
     const all: string[] = [];
     let cursor: string | null = null;
     do {
-      const page = await t.http.get('/admin/audit').query({ userId: user.id, limit: 1, ...(cursor ? { cursor } : {}) }).set(admin.bearer);
+      const page: Response = await t.http.get('/admin/audit').query({ userId: user.id, limit: 1, ...(cursor ? { cursor } : {}) }).set(admin.bearer);
       expect(page.status).toBe(200);
       all.push(...page.body.events.map((e: { type: string }) => e.type));
       cursor = page.body.nextCursor;

@@ -12,13 +12,13 @@ function expectError(res: { status: number; body: unknown }, status: number, cod
 }
 
 function decodeJwtPart(token: string, index: 0 | 1): Record<string, unknown> {
-  return JSON.parse(Buffer.from(token.split('.')[index]!, 'base64url').toString('utf8')) as Record<string, unknown>;
+  return JSON.parse(Buffer.from(token.split('.')[index], 'base64url').toString('utf8')) as Record<string, unknown>;
 }
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
 let t: TestApp;
@@ -55,8 +55,8 @@ describe('POST /auth/register', () => {
     );
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({ email, role: 'user', status: 'active', name: 'Ada Lovelace' });
-    expect(rows[0]!.password_hash).toMatch(/^\$2[aby]\$04\$/);
-    expect(rows[0]!.password_hash).not.toContain('a good password');
+    expect(rows[0].password_hash).toMatch(/^\$2[aby]\$04\$/);
+    expect(rows[0].password_hash).not.toContain('a good password');
   });
 
   it('trims the email and stores it lower-cased; name is optional (null)', async () => {
@@ -180,8 +180,8 @@ describe('POST /auth/login', () => {
     // The refresh token is stored only as its hash.
     const tokens = await t.sql<{ token_hash: string }>('SELECT token_hash FROM refresh_tokens WHERE session_id = $1', [res.body.sessionId]);
     expect(tokens).toHaveLength(1);
-    expect(tokens[0]!.token_hash).not.toBe(res.body.refreshToken);
-    expect(tokens[0]!.token_hash).toMatch(/^[0-9a-f]{64}$/);
+    expect(tokens[0].token_hash).not.toBe(res.body.refreshToken);
+    expect(tokens[0].token_hash).toMatch(/^[0-9a-f]{64}$/);
     const audit = await t.sql('SELECT type FROM audit_events WHERE session_id = $1', [res.body.sessionId]);
     expect(audit).toEqual([{ type: 'login_succeeded' }]);
   });

@@ -48,7 +48,7 @@ describe('embedded database (no DATABASE_URL, no REDIS_URL)', () => {
   });
 
   it('register, login, refresh, revoke and logout work', async () => {
-    const t = opened[0]!;
+    const t = opened[0];
     const registered = await t.http.post('/auth/register').send({ email, password });
     expect(registered.status, JSON.stringify(registered.body)).toBe(201);
 
@@ -71,11 +71,11 @@ describe('embedded database (no DATABASE_URL, no REDIS_URL)', () => {
     expect(revoked.status).toBe(401);
     expect(revoked.body.code).toBe('token_revoked');
 
-    refreshToken = parallel[0]!.body.refreshToken;
+    refreshToken = parallel[0].body.refreshToken;
   });
 
   it('after a restart on the same DATA_DIR, the user still logs in and the session still refreshes', async () => {
-    const first = opened[0]!;
+    const first = opened[0];
     const kid = (await first.http.get('/.well-known/jwks.json')).body.keys[0].kid;
     await first.close();
     opened.length = 0;

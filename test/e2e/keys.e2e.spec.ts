@@ -6,7 +6,7 @@ import { createLoggedIn, eventually, loginAs, type LoggedIn } from '../support/f
 import { withClient } from '../support/databases.js';
 import { createTestDatabase, startApp, type TestApp } from '../support/test-app.js';
 
-const kidOf = (token: string) => JSON.parse(Buffer.from(token.split('.')[0]!, 'base64url').toString()).kid as string;
+const kidOf = (token: string) => JSON.parse(Buffer.from(token.split('.')[0], 'base64url').toString()).kid as string;
 
 describe('signing keys: rotation and revocation across two instances', () => {
   let a: TestApp;
@@ -119,7 +119,7 @@ describe('signing keys: rotation and revocation across two instances', () => {
     const refresh = await a.http.post('/auth/refresh').send({ refreshToken: later.body.refreshToken });
     expect(refresh.body.code).toBe('session_revoked');
     const [row] = await a.sql(`SELECT revoked_reason FROM sessions WHERE id = $1`, [user.sessionId]);
-    expect(row!.revoked_reason).toBe('key_revoked');
+    expect(row.revoked_reason).toBe('key_revoked');
     const bad = await a.http.post(`/admin/keys/${kid}/revoke`).query({ revokeSessions: 'maybe' }).set(adminForRevoke.bearer);
     expect(bad.status).toBe(400);
   });
@@ -159,7 +159,7 @@ describe('signing keys: rotation and revocation across two instances', () => {
     expect((await a.http.post(`/admin/keys/${kid}/revoke`).set(freshAdmin.bearer)).status).toBe(204);
     // B hears of it (Redis push, then its catch-up) while that read is still in flight.
     const [newest] = await a.sql<{ id: string }>(`SELECT max(id)::text AS id FROM revocation_events`);
-    await eventually(async () => expect(b.app.get(RevocationService).lastAppliedId).toBe(BigInt(newest!.id)), 2000, 5);
+    await eventually(async () => expect(b.app.get(RevocationService).lastAppliedId).toBe(BigInt(newest.id)), 2000, 5);
     await new Promise((resolve) => setTimeout(resolve, 100));
     release();
     await staleReload;
@@ -214,7 +214,7 @@ describe('revokeSessions=true and the refresh grace window', () => {
       const res = await t.http.post(`/admin/keys/${oldKid}/revoke`).query({ revokeSessions: 'true' }).set(freshAdmin.bearer);
       expect(res.status).toBe(204);
       const [row] = await t.sql(`SELECT revoked_reason FROM sessions WHERE id = $1`, [user.sessionId]);
-      expect(row!.revoked_reason).toBe('key_revoked');
+      expect(row.revoked_reason).toBe('key_revoked');
       const check = await t.http.get('/auth/session').set(repeatBearer);
       expect(check.status).toBe(401);
       expect(check.body.code).toBe('token_revoked');
@@ -242,7 +242,7 @@ describe('revokeSessions=true while a session of that key is being logged out', 
           const [waiting] = await t.sql<{ n: number }>(
             `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
           );
-          expect(waiting!.n).toBeGreaterThan(0);
+          expect(waiting.n).toBeGreaterThan(0);
         }, 3000, 10);
         await logout.query(`SELECT pg_advisory_xact_lock(${0x67617465})`);
         await logout.query('COMMIT');

@@ -83,7 +83,7 @@ describe('two instances on one database and one Redis', () => {
       expect(res.body).toEqual({ statusCode: 500, code: 'internal_error', message: expect.any(String) });
       expect(JSON.stringify(res.body)).not.toContain('injected');
       const [row] = await a.sql(`SELECT role FROM users WHERE id = $1`, [user.id]);
-      expect(row!.role).toBe('user');
+      expect(row.role).toBe('user');
       expect(await a.sql(`SELECT 1 FROM sessions WHERE user_id = $1 AND revoked_at IS NOT NULL`, [user.id])).toHaveLength(0);
       expect(await a.sql(`SELECT count(*)::int AS n FROM revocation_events`)).toEqual(eventsBefore);
       await new Promise((resolve) => setTimeout(resolve, 300));
@@ -162,7 +162,7 @@ describe('a password change from a session another instance already revoked', ()
 
       // The session stays revoked in the database, the old password still works (nothing changed) ...
       const [row] = await a.sql(`SELECT revoked_reason FROM sessions WHERE id = $1`, [user.sessionId]);
-      expect(row!.revoked_reason).toBe('logout_all');
+      expect(row.revoked_reason).toBe('logout_all');
       await loginAs(a, user);
       // ... and an instance that loads every recent revocation in order still rejects the token.
       late = await startApp({ databaseUrl, env });

@@ -111,7 +111,7 @@ describe('RFC endpoints', () => {
         expect((await t.http.get('/auth/session').set(user.bearer)).body.code).toBe('token_revoked');
         expect((await t.http.post('/auth/refresh').send({ refreshToken: user.refreshToken })).body.code).toBe('session_revoked');
         const [row] = await t.sql(`SELECT revoked_reason FROM sessions WHERE id = $1`, [user.sessionId]);
-        expect(row!.revoked_reason).toBe('oauth_revoke');
+        expect(row.revoked_reason).toBe('oauth_revoke');
       });
     }
 

@@ -44,7 +44,7 @@ function setCookie(res: { headers: Record<string, unknown> }, name: string): str
 }
 
 function cookieValue(cookie: string): string {
-  return decodeURIComponent(cookie.split(';')[0]!.split('=').slice(1).join('='));
+  return decodeURIComponent(cookie.split(';')[0].split('=').slice(1).join('='));
 }
 
 let t: TestApp;

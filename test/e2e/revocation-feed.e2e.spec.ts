@@ -40,7 +40,7 @@ describe('GET /events/revocations', () => {
   it('requires client authentication', async () => {
     const anonymous = await fetch(`${urlA}/events/revocations`);
     expect(anonymous.status).toBe(401);
-    expect((await anonymous.json()).code).toBe('invalid_client');
+    expect(((await anonymous.json()) as { code: string }).code).toBe('invalid_client');
     const wrong = await fetch(`${urlA}/events/revocations`, { headers: { Authorization: `Basic ${Buffer.from('rs1:nope').toString('base64')}` } });
     expect(wrong.status).toBe(401);
     const badId = await fetch(`${urlA}/events/revocations`, { headers: { ...CLIENT, 'Last-Event-ID': 'abc' } });
@@ -55,7 +55,7 @@ describe('GET /events/revocations', () => {
     ] as const) {
       const res = await fetch(`${urlA}${path}`, { headers: { ...CLIENT, ...headers } });
       expect(res.status, `${path} ${JSON.stringify(headers)}`).toBe(400);
-      expect((await res.json()).code).toBe('validation_failed');
+      expect(((await res.json()) as { code: string }).code).toBe('validation_failed');
     }
   });
 

@@ -95,7 +95,7 @@ describe('POST /auth/logout-all', () => {
     const bystander = await createLoggedIn(t);
     for (const s of sessions) expect((await t.http.get('/users/me').set(s.bearer)).status).toBe(200);
 
-    const res = await t.http.post('/auth/logout-all').set(sessions[0]!.bearer);
+    const res = await t.http.post('/auth/logout-all').set(sessions[0].bearer);
     expect(res.status, JSON.stringify(res.body)).toBe(204);
 
     const rows = await t.sql<{ revoked_reason: string | null }>('SELECT revoked_reason FROM sessions WHERE user_id = $1', [user.id]);

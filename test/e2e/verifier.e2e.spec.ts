@@ -6,7 +6,7 @@ import { createLoggedIn, loginAs } from '../support/factories.js';
 import { startApp, TEST_AUDIENCE, TEST_ISSUER, type TestApp } from '../support/test-app.js';
 import { outcome, within } from '../../src/verifier/testing/outcomes.js';
 
-const kidOf = (token: string) => JSON.parse(Buffer.from(token.split('.')[0]!, 'base64url').toString()).kid as string;
+const kidOf = (token: string) => JSON.parse(Buffer.from(token.split('.')[0], 'base64url').toString()).kid as string;
 
 /** A TCP proxy in front of Gatehouse that the test can cut, as a network failure would. */
 interface CuttableProxy {
@@ -124,7 +124,7 @@ describe('verifier against a running Gatehouse', () => {
 
     const elapsed = await within(1000, async () => (await outcome(sut.verify(user.accessToken))) === 'token_revoked');
     expect(elapsed).toBeLessThan(1000);
-    expect(await outcome(sut.verify(others[0]!.accessToken))).toBe('accepted');
+    expect(await outcome(sut.verify(others[0].accessToken))).toBe('accepted');
   });
 
   it('logout-all revokes every session of the user; a later login works', async () => {

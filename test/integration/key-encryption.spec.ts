@@ -21,9 +21,9 @@ describe('KEY_ENCRYPTION_SECRET rotation', () => {
     const [stored] = await first.sql<{ private_key_encrypted: string; public_jwk: Record<string, string> }>(
       'SELECT private_key_encrypted, public_jwk FROM signing_keys',
     );
-    expect(stored!.private_key_encrypted).toMatch(/^v1\./);
-    expect(stored!.private_key_encrypted).not.toContain('PRIVATE KEY');
-    expect(stored!.public_jwk).not.toHaveProperty('d');
+    expect(stored.private_key_encrypted).toMatch(/^v1\./);
+    expect(stored.private_key_encrypted).not.toContain('PRIVATE KEY');
+    expect(stored.public_jwk).not.toHaveProperty('d');
     await first.close();
     apps.pop();
 

@@ -125,11 +125,11 @@ describe('runMigrations with a migrations folder of its own', () => {
     const dir = await copyOfMigrations();
     await runMigrations(url, dir);
     const [first] = await localMigrations();
-    await writeFile(path.join(dir, first!.name, 'migration.sql'), `${await readFile(path.join(dir, first!.name, 'migration.sql'), 'utf8')}\n-- edited\n`);
+    await writeFile(path.join(dir, first.name, 'migration.sql'), `${await readFile(path.join(dir, first.name, 'migration.sql'), 'utf8')}\n-- edited\n`);
 
     const result = await runMigrations(url, dir);
     expect(result.applied).toEqual([]);
-    expect(result.warnings).toEqual([expect.stringContaining(`${first!.name} was modified`)]);
+    expect(result.warnings).toEqual([expect.stringContaining(`${first.name} was modified`)]);
   });
 
   it('rolls a failing migration back completely, records the attempt, and retries it once fixed', async () => {

@@ -22,6 +22,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     throw new Error(
       `The test suite needs PostgreSQL: could not connect to ${new URL(adminUrl).host} (${(error as Error).message}). ` +
         'Start it or set TEST_DATABASE_URL.',
+      { cause: error },
     );
   }
   const runPrefix = `gh_test_${Date.now().toString(36)}_${process.pid}`;

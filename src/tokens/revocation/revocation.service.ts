@@ -157,7 +157,7 @@ export class RevocationService implements OnModuleInit, OnApplicationShutdown {
         this.cache.apply(revocation);
         this.events.emit('ordered', revocation);
       }
-      if (batch.length > 0) this.cursor = BigInt(batch[batch.length - 1]!.id);
+      if (batch.length > 0) this.cursor = BigInt(batch[batch.length - 1].id);
       if (batch.length < CATCH_UP_BATCH) return;
     }
   }

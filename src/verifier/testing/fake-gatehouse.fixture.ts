@@ -7,9 +7,9 @@ export interface FakeGatehouseFixture {
   /** A fresh fake Gatehouse for each test. */
   readonly gatehouse: FakeGatehouse;
   /** A verifier against it, closed after the test. */
-  newVerifier(overrides?: Partial<VerifierOptions>): GatehouseVerifier;
+  readonly newVerifier: (overrides?: Partial<VerifierOptions>) => GatehouseVerifier;
   /** The same, once ready (JWKS loaded, feed live). */
-  startVerifier(overrides?: Partial<VerifierOptions>): Promise<GatehouseVerifier>;
+  readonly startVerifier: (overrides?: Partial<VerifierOptions>) => Promise<GatehouseVerifier>;
 }
 
 /** Verifier specs: a fake Gatehouse per test and every verifier closed afterwards. */
@@ -29,12 +29,12 @@ export function useFakeGatehouse(): FakeGatehouseFixture {
       if (!gatehouse) throw new Error('the fake Gatehouse starts in beforeEach');
       return gatehouse;
     },
-    newVerifier(overrides = {}) {
+    newVerifier: (overrides = {}) => {
       const verifier = createVerifier(fixture.gatehouse.verifierOptions(overrides));
       verifiers.push(verifier);
       return verifier;
     },
-    async startVerifier(overrides = {}) {
+    startVerifier: async (overrides = {}) => {
       const verifier = fixture.newVerifier(overrides);
       await verifier.ready();
       return verifier;

@@ -57,11 +57,11 @@ export class FakeGatehouse {
   ) {}
 
   static async start(): Promise<FakeGatehouse> {
-    let fake: FakeGatehouse | undefined;
-    const server = createServer((req, res) => fake!.handle(req, res));
+    // Nobody knows the port before `fake` exists, so no request reaches the handler earlier.
+    const server = createServer((req, res) => fake.handle(req, res));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as AddressInfo;
-    fake = new FakeGatehouse(server, `http://127.0.0.1:${port}`);
+    const fake = new FakeGatehouse(server, `http://127.0.0.1:${port}`);
     fake.addKey();
     return fake;
   }
@@ -95,7 +95,7 @@ export class FakeGatehouse {
     const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
     const jwk = publicKey.export({ format: 'jwk' }) as Record<string, string>;
     const kid = `k-${randomUUID().slice(0, 8)}`;
-    this.keys.set(kid, { kid, privateKey, publicJwk: { kty: 'EC', crv: 'P-256', x: jwk.x!, y: jwk.y! }, inJwks: options.publish ?? true });
+    this.keys.set(kid, { kid, privateKey, publicJwk: { kty: 'EC', crv: 'P-256', x: jwk.x, y: jwk.y }, inJwks: options.publish ?? true });
     if (options.activate ?? true) this.activeKid = kid;
     return kid;
   }

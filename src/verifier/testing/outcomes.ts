@@ -4,7 +4,7 @@
 export function outcome(promise: Promise<unknown>): Promise<string> {
   return promise.then(
     () => 'accepted',
-    (error: { code?: string }) => error.code ?? String(error),
+    (error: unknown) => (error as { code?: string } | undefined)?.code ?? String(error),
   );
 }
 
