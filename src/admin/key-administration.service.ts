@@ -1,10 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { DomainError } from '../common/domain-error.js';
-import { Transactions } from '../database/transactions.service.js';
 import { AuditService } from '../audit/audit.service.js';
 import { SessionsService } from '../sessions/sessions.service.js';
 import { RevocationService } from '../tokens/revocation/revocation.service.js';
-import type { Revocation } from '../tokens/revocation/revocation.types.js';
 import { SigningKeysService } from '../tokens/signing-keys.service.js';
 import type { AdminAction } from '../users/user-administration.service.js';
 
@@ -24,7 +22,6 @@ export class KeyAdministration {
     private readonly keys: SigningKeysService,
     private readonly sessions: SessionsService,
     private readonly revocations: RevocationService,
-    private readonly transactions: Transactions,
     private readonly audit: AuditService,
   ) {}
 
@@ -54,19 +51,13 @@ export class KeyAdministration {
    * sessions that ever received one are revoked too (everyone logs in again).
    */
   async revoke(kid: string, revokeSessions: boolean, action: AdminAction): Promise<void> {
-    const revocations = await this.transactions.run(async (tx) => {
-      const outcome = await this.keys.revokeIn(tx, kid);
+    await this.revocations.transaction(async (tx, revoke) => {
+      const outcome = await this.keys.revokeIn(tx, revoke, kid);
       if (outcome === undefined) throw new DomainError('not_found', 'Signing key not found.');
-      const recorded: Revocation[] = [];
-      let sessionsRevoked = 0;
       // Sessions first: a logout holds its session row while it waits for the revocation write
       // lock, so taking that lock (by recording) before the session rows would deadlock with it.
-      if (revokeSessions) {
-        const result = await this.sessions.revokeAllForKeyIn(tx, kid);
-        recorded.push(...result.revocations);
-        sessionsRevoked = result.count;
-      }
-      if (outcome !== false) recorded.push(await this.revocations.record(tx, { kid, reason: 'key_revoked' }));
+      const sessionsRevoked = revokeSessions ? await this.sessions.revokeAllForKeyIn(tx, revoke, kid) : 0;
+      if (outcome !== false) await revoke.record({ kid, reason: 'key_revoked' });
       await this.audit.record(
         {
           type: 'key_revoked',
@@ -76,10 +67,9 @@ export class KeyAdministration {
         },
         tx,
       );
-      return recorded;
     });
+    // Announced already (the kid is rejected here and everywhere); this waits for the re-read
+    // that takes the revoked key out of signing and the JWKS before answering.
     await this.keys.reload();
-    this.revocations.announce(revocations);
-    this.revocations.announceKeysChanged();
   }
 }

@@ -1,9 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { PrismaService, type Tx } from '../database/prisma.service.js';
 import type { AuditEvent, Prisma } from '../generated/prisma/client.js';
+import type { AuditEventType } from './audit-event-types.js';
 
 export interface NewAuditEvent {
-  type: string;
+  type: AuditEventType;
   userId?: string | null;
   actorId?: string | null;
   sessionId?: string | null;

@@ -34,7 +34,7 @@ export class MetricsService {
       labelNames: ['kind'],
       registers: [this.registry],
     });
-    revocations.events.on('ordered', (revocation: Revocation) =>
+    revocations.ordered$.subscribe((revocation: Revocation) =>
       applied.inc({ kind: revocation.sid ? 'session' : revocation.kid ? 'key' : 'user' }),
     );
     const gauge = (name: string, help: string, read: () => number) =>

@@ -71,14 +71,14 @@ export class RevocationFeed implements OnModuleDestroy {
       response.write(': ping\n\n');
       recheck();
     }, this.config.get('SSE_HEARTBEAT_SECONDS') * 1000).unref();
+    // Listen first, then read the backlog: whatever commits in between arrives either way.
+    const subscription = this.revocations.ordered$.subscribe(onOrdered);
     const close = () => {
       clearInterval(heartbeat);
-      this.revocations.events.off('ordered', onOrdered);
+      subscription.unsubscribe();
       this.open.delete(response);
     };
     response.on('close', close);
-    // Listen first, then read the backlog: whatever commits in between arrives either way.
-    this.revocations.events.on('ordered', onOrdered);
 
     try {
       if (lastEventId === undefined) {

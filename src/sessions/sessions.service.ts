@@ -8,8 +8,9 @@ import type { User } from '../generated/prisma/client.js';
 import { AuditService } from '../audit/audit.service.js';
 import type { RequestContext } from '../common/request-context.js';
 import { AccessTokenService } from '../tokens/access-token.service.js';
-import { RevocationService } from '../tokens/revocation/revocation.service.js';
-import type { Revocation, RevocationReason } from '../tokens/revocation/revocation.types.js';
+import type { AuditEventType } from '../audit/audit-event-types.js';
+import { RevocationService, type Revoker } from '../tokens/revocation/revocation.service.js';
+import type { RevocationReason } from '../tokens/revocation/revocation.types.js';
 import { generateRefreshToken, hashRefreshToken, secondsUntil } from './refresh-token.js';
 import { SessionsRepository } from './sessions.repository.js';
 
@@ -35,6 +36,14 @@ export interface RefreshIntrospection {
   jti: string;
 }
 
+/** The audit event a revocation writes in its transaction. */
+export interface SessionAudit {
+  type: AuditEventType;
+  ip?: string;
+  userAgent?: string;
+  details?: Record<string, unknown>;
+}
+
 export interface SessionView {
   id: string;
   createdAt: string;
@@ -47,7 +56,8 @@ export interface SessionView {
 
 /**
  * Sessions: how one starts (login), every way one ends, and what a user may see of them.
- * Refresh rotation lives in RefreshRotation. Each revocation commits with its RevocationEvent, then is announced.
+ * Refresh rotation lives in RefreshRotation. Each revocation commits with its RevocationEvent
+ * (RevocationService.transaction), which announces it after commit.
  */
 @Injectable()
 export class SessionsService {
@@ -103,17 +113,17 @@ export class SessionsService {
   }
 
   /** Revokes one session (idempotent). Returns false if it was unknown or already revoked. */
-  async revokeSession(params: {
+  revokeSession(params: {
     sessionId: string;
     userId: string;
     reason: RevocationReason;
     actorId?: string;
-    audit: { type: string; ip?: string; userAgent?: string; details?: Record<string, unknown> };
+    audit: SessionAudit;
   }): Promise<boolean> {
-    const revocation = await this.transactions.run(async (tx) => {
+    return this.revocations.transaction(async (tx, revoke) => {
       const now = new Date();
       const revoked = await this.repository.revoke(tx, { id: params.sessionId, userId: params.userId, reason: params.reason, now });
-      if (!revoked) return undefined;
+      if (!revoked) return false;
       await this.audit.record(
         {
           type: params.audit.type,
@@ -126,21 +136,21 @@ export class SessionsService {
         },
         tx,
       );
-      return this.revocations.record(tx, { sid: params.sessionId, userId: params.userId, reason: params.reason });
+      await revoke.record({ sid: params.sessionId, userId: params.userId, reason: params.reason });
+      return true;
     });
-    if (revocation) this.revocations.announce([revocation]);
-    return Boolean(revocation);
   }
 
   /**
-   * Revokes every session of a user inside the caller's transaction: one UPDATE and one
-   * user-wide RevocationEvent (a single cache entry however many sessions there are).
-   * The caller announces the returned revocations after commit.
+   * Revokes every session of a user inside the caller's revoking transaction: one UPDATE and
+   * one user-wide RevocationEvent (a single cache entry however many sessions there are).
+   * Returns how many sessions it closed.
    */
   async revokeAllForUserIn(
     tx: Tx,
+    revoke: Revoker,
     params: { userId: string; reason: RevocationReason; exceptSessionId?: string },
-  ): Promise<{ revocations: Revocation[]; count: number }> {
+  ): Promise<number> {
     // Excludes logins of this user until commit (see start()): every session this UPDATE misses
     // is created after the cut-off, every session it revokes was created before it.
     await this.repository.lockUser(tx, params.userId, 'update');
@@ -152,22 +162,15 @@ export class SessionsService {
     }
     const now = await this.repository.clock(tx);
     const revoked = await this.repository.revokeAllForUser(tx, { ...params, now });
-    const revocations = [
-      await this.revocations.record(tx, {
-        sub: params.userId,
-        notBefore: now,
-        exceptSid: params.exceptSessionId,
-        reason: params.reason,
-      }),
-    ];
+    await revoke.record({ sub: params.userId, notBefore: now, exceptSid: params.exceptSessionId, reason: params.reason });
     // Defence in depth: a session stamped at or after the cut-off (a row written with another
     // clock, e.g. by an older Gatehouse) would escape it; name such sessions one by one.
     for (const session of revoked.filter((row) => row.createdAt.getTime() >= now.getTime())) {
-      revocations.push(await this.revocations.record(tx, { sid: session.id, userId: params.userId, reason: params.reason }));
+      await revoke.record({ sid: session.id, userId: params.userId, reason: params.reason });
     }
     // A login waiting for the lock must read a later millisecond than this cut-off.
     await this.repository.clockPast(tx, now);
-    return { revocations, count: revoked.length };
+    return revoked.length;
   }
 
   /**
@@ -180,32 +183,30 @@ export class SessionsService {
   }
 
   /**
-   * Inside the caller's transaction: revokes every session that received a token signed by
-   * `kid`. Only sessions used within the last access TTL can still hold a live token, so only
-   * those need a cache entry; the rest are merely closed for refresh. A benign repeat hands out
-   * tokens up to the grace window after the rotation it repeats, without touching lastUsedAt.
+   * Inside the caller's revoking transaction: revokes every session that received a token
+   * signed by `kid`. Only sessions used within the last access TTL can still hold a live token,
+   * so only those need a cache entry; the rest are merely closed for refresh. A benign repeat
+   * hands out tokens up to the grace window after the rotation it repeats, without touching
+   * lastUsedAt. Returns how many sessions it closed.
    */
-  async revokeAllForKeyIn(tx: Tx, kid: string): Promise<{ revocations: Revocation[]; count: number }> {
+  async revokeAllForKeyIn(tx: Tx, revoke: Revoker, kid: string): Promise<number> {
     const now = new Date();
     const graceMs = this.config.get('REFRESH_REUSE_GRACE_SECONDS') * 1000;
     const activeSince = new Date(now.getTime() - this.config.revocationMemoryMs - graceMs);
     const { revokedIds, liveIds } = await this.repository.revokeAllForKey(tx, { kid, reason: 'key_revoked', now, activeSince });
-    const revocations: Revocation[] = [];
-    for (const session of liveIds) {
-      revocations.push(await this.revocations.record(tx, { sid: session.id, userId: session.userId, reason: 'key_revoked' }));
-    }
-    return { revocations, count: revokedIds.length };
+    for (const session of liveIds) await revoke.record({ sid: session.id, userId: session.userId, reason: 'key_revoked' });
+    return revokedIds.length;
   }
 
-  async revokeAllForUser(params: {
+  revokeAllForUser(params: {
     userId: string;
     reason: RevocationReason;
     actorId?: string;
     exceptSessionId?: string;
-    audit: { type: string; ip?: string; userAgent?: string; details?: Record<string, unknown> };
+    audit: SessionAudit;
   }): Promise<number> {
-    const { revocations, count } = await this.transactions.run(async (tx) => {
-      const result = await this.revokeAllForUserIn(tx, params);
+    return this.revocations.transaction(async (tx, revoke) => {
+      const count = await this.revokeAllForUserIn(tx, revoke, params);
       await this.audit.record(
         {
           type: params.audit.type,
@@ -213,19 +214,12 @@ export class SessionsService {
           actorId: params.actorId ?? params.userId,
           ip: params.audit.ip,
           userAgent: params.audit.userAgent,
-          details: { reason: params.reason, sessionsRevoked: result.count, ...params.audit.details },
+          details: { reason: params.reason, sessionsRevoked: count, ...params.audit.details },
         },
         tx,
       );
-      return result;
+      return count;
     });
-    this.revocations.announce(revocations);
-    return count;
-  }
-
-  /** After the caller's transaction commits: enforce its revocations everywhere. */
-  announce(revocations: Revocation[]): void {
-    this.revocations.announce(revocations);
   }
 
   /**

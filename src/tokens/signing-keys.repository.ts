@@ -19,6 +19,17 @@ export class SigningKeysRepository {
     return this.prisma.signingKey.findMany({ orderBy: { createdAt: 'asc' } });
   }
 
+  /**
+   * A fingerprint of the key set (which kids exist, in which status): one tiny aggregate
+   * instead of reading and decrypting every key to learn that nothing changed. Exact, whatever
+   * the instances' clocks (a max(timestamp) probe would miss a change stamped by a clock behind).
+   */
+  async version(): Promise<string> {
+    const [row] = await this.prisma.$queryRaw<Array<{ version: string | null }>>`
+      SELECT md5(string_agg(kid || ':' || status::text, ',' ORDER BY kid)) AS version FROM signing_keys`;
+    return row?.version ?? '';
+  }
+
   async lock(tx: Tx): Promise<void> {
     await tx.$executeRaw`SELECT pg_advisory_xact_lock(${SIGNING_KEY_LOCK})`;
   }

@@ -1,11 +1,12 @@
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { AppConfig } from '../config/app-config.js';
+import { SingleFlight } from '../common/single-flight.js';
 import { Transactions } from '../database/transactions.service.js';
 import type { Tx } from '../database/prisma.service.js';
 import type { SigningKey } from '../generated/prisma/client.js';
 import { KeyMaterial } from './key-material.js';
-import { RevocationService } from './revocation/revocation.service.js';
+import { RevocationService, type Revoker } from './revocation/revocation.service.js';
 import { SigningKeysRepository } from './signing-keys.repository.js';
 
 export type KeyStatus = 'active' | 'retiring' | 'revoked';
@@ -44,9 +45,10 @@ export class SigningKeysService implements OnModuleInit {
   private readonly logger = new Logger('SigningKeys');
   private keys = new Map<string, LoadedKey>();
   private activeKid: string | undefined;
-  private reloading: Promise<void> | undefined;
-  private reloadAgain = false;
+  private readonly reloads = new SingleFlight(() => this.load());
   private lastReloadAt = 0;
+  /** The key table's version as of the last load (see SigningKeysRepository.version). */
+  private loadedVersion: string | undefined;
 
   constructor(
     private readonly config: AppConfig,
@@ -55,13 +57,15 @@ export class SigningKeysService implements OnModuleInit {
     private readonly keyMaterial: KeyMaterial,
     private readonly revocations: RevocationService,
   ) {
-    revocations.onKeysChanged(() => {
+    revocations.keyHints$.subscribe((hint) => {
+      const reloaded = hint === 'changed' ? this.reload() : this.reloadIfChanged();
       // Never an unhandled rejection: that would end the process over a database blip.
-      this.reload().catch((error: unknown) => this.logger.warn(`signing key reload failed: ${(error as Error).message}`));
+      reloaded.catch((error: unknown) => this.logger.warn(`signing key reload failed: ${(error as Error).message}`));
     });
   }
 
   async onModuleInit(): Promise<void> {
+    // Only when no key is active (first boot): nothing to announce, instances booting later read it.
     await this.transactions.run(async (tx) => {
       await this.repository.lock(tx);
       if (!(await this.repository.findActive(tx))) {
@@ -121,21 +125,21 @@ export class SigningKeysService implements OnModuleInit {
 
   /** POST /admin/keys/rotate: a new key signs from now on; the old one retires gracefully. */
   async rotate(): Promise<LoadedKey> {
-    const created = await this.transactions.run(async (tx) => {
+    const created = await this.revocations.transaction(async (tx, revoke) => {
       await this.repository.lock(tx);
+      revoke.keysChanged();
       return this.createKey(tx);
     });
     await this.reload();
-    this.revocations.announceKeysChanged();
     return this.keys.get(created.kid)!;
   }
 
   /**
-   * Marks a key revoked inside the caller's transaction (which also records the revocation
-   * event). Revoking the active key first activates a fresh one, so signing never stops.
-   * Returns undefined for an unknown kid, false if it was already revoked.
+   * Marks a key revoked inside the caller's revoking transaction (whose caller records the
+   * kid's revocation event). Revoking the active key first activates a fresh one, so signing
+   * never stops. Returns undefined for an unknown kid, false if it was already revoked.
    */
-  async revokeIn(tx: Tx, kid: string): Promise<{ replacedBy?: string } | undefined | false> {
+  async revokeIn(tx: Tx, revoke: Revoker, kid: string): Promise<{ replacedBy?: string } | undefined | false> {
     await this.repository.lock(tx);
     const key = await this.repository.findByKid(tx, kid);
     if (!key) return undefined;
@@ -143,6 +147,7 @@ export class SigningKeysService implements OnModuleInit {
     let replacedBy: string | undefined;
     if (key.status === 'active') replacedBy = (await this.createKey(tx)).kid;
     await this.repository.markRevoked(tx, kid, new Date());
+    revoke.keysChanged();
     return { replacedBy };
   }
 
@@ -151,17 +156,15 @@ export class SigningKeysService implements OnModuleInit {
    * a read is in flight runs one more read: that read may predate the change it is told about.
    */
   reload(): Promise<void> {
-    if (this.reloading) {
-      this.reloadAgain = true;
-      return this.reloading;
-    }
-    this.reloading = (async () => {
-      do {
-        this.reloadAgain = false;
-        await this.load();
-      } while (this.reloadAgain);
-    })().finally(() => (this.reloading = undefined));
-    return this.reloading;
+    return this.reloads.run();
+  }
+
+  /**
+   * While the bus is down nobody can tell this instance about a rotation elsewhere: one tiny
+   * query on the key table's version decides whether a full re-read (and decryption) is due.
+   */
+  async reloadIfChanged(): Promise<void> {
+    if ((await this.repository.version()) !== this.loadedVersion) await this.reload();
   }
 
   /**
@@ -170,12 +173,15 @@ export class SigningKeysService implements OnModuleInit {
    */
   async reloadForUnknownKid(kid: string): Promise<boolean> {
     if (Date.now() - this.lastReloadAt >= UNKNOWN_KID_RELOAD_INTERVAL_MS) await this.reload();
-    else await this.reloading;
+    else await this.reloads.idle;
     return this.keys.has(kid);
   }
 
   private async load(): Promise<void> {
     this.lastReloadAt = Date.now();
+    // Version first: a change between the two reads then shows as a newer version next probe
+    // (one extra reload), never as a version that claims a change this load did not see.
+    const version = await this.repository.version();
     const rows = await this.repository.findAll();
     const next = new Map<string, LoadedKey>();
     let activeKid: string | undefined;
@@ -199,6 +205,7 @@ export class SigningKeysService implements OnModuleInit {
     }
     this.keys = next;
     this.activeKid = activeKid;
+    this.loadedVersion = version;
   }
 }
 

@@ -3,8 +3,10 @@ import { DomainError } from '../common/domain-error.js';
 import { Transactions } from '../database/transactions.service.js';
 import type { Tx } from '../database/prisma.service.js';
 import { AuditService } from '../audit/audit.service.js';
+import type { AuditEventType } from '../audit/audit-event-types.js';
 import type { RequestContext } from '../common/request-context.js';
 import { SessionsService, type SessionView } from '../sessions/sessions.service.js';
+import { RevocationService } from '../tokens/revocation/revocation.service.js';
 import type { RevocationReason } from '../tokens/revocation/revocation.types.js';
 import type { User } from '../generated/prisma/client.js';
 import { toUserResponse, type UserResponse } from './user.response.js';
@@ -25,6 +27,7 @@ export class UserAdministration {
     private readonly repository: UsersRepository,
     private readonly transactions: Transactions,
     private readonly sessions: SessionsService,
+    private readonly revocations: RevocationService,
     private readonly audit: AuditService,
   ) {}
 
@@ -49,7 +52,7 @@ export class UserAdministration {
 
   /** A new role takes effect through new logins: every session of the user is revoked. */
   changeRole(userId: string, role: 'user' | 'admin', action: AdminAction): Promise<UserResponse> {
-    return this.changeAndRevoke(userId, action, 'role_change', async (tx, user) => {
+    return this.changeAndRevoke(userId, action, 'role_changed', async (tx, user) => {
       if (user.role === role) return { user, changed: false };
       if (user.role === 'admin' && user.status === 'active') await this.assertNotLastAdmin(tx);
       return { user: await this.repository.setRole(tx, userId, role), changed: true, details: { from: user.role, to: role } };
@@ -57,7 +60,7 @@ export class UserAdministration {
   }
 
   suspend(userId: string, reason: string | undefined, action: AdminAction): Promise<UserResponse> {
-    return this.changeAndRevoke(userId, action, 'suspension', async (tx, user) => {
+    return this.changeAndRevoke(userId, action, 'user_suspended', async (tx, user) => {
       if (user.role === 'admin' && user.status === 'active') await this.assertNotLastAdmin(tx);
       const updated = await this.repository.setStatus(tx, userId, 'suspended', reason ?? null);
       return { user: updated, changed: true, details: reason ? { note: reason } : {} };
@@ -75,7 +78,7 @@ export class UserAdministration {
   }
 
   async revokeSessions(userId: string, reason: string | undefined, action: AdminAction): Promise<void> {
-    await this.changeAndRevoke(userId, action, 'admin', async (_tx, user) => ({
+    await this.changeAndRevoke(userId, action, 'sessions_revoked', async (_tx, user) => ({
       user,
       changed: true,
       details: reason ? { note: reason } : {},
@@ -85,29 +88,28 @@ export class UserAdministration {
   private async changeAndRevoke(
     userId: string,
     action: AdminAction,
-    reason: RevocationReason,
+    kind: RevokingAdminAction,
     change: (tx: Tx, user: User) => Promise<{ user: User; changed: boolean; details?: Record<string, unknown> }>,
   ): Promise<UserResponse> {
-    const { user, revocations } = await this.transactions.run(async (tx) => {
+    const user = await this.revocations.transaction(async (tx, revoke) => {
       await this.repository.lockAdminChanges(tx);
       const current = await this.repository.lockById(tx, userId);
       if (!current) throw new DomainError('not_found', 'User not found.');
       const result = await change(tx, current);
-      if (!result.changed) return { user: result.user, revocations: [] };
-      const revoked = await this.sessions.revokeAllForUserIn(tx, { userId, reason });
+      if (!result.changed) return result.user;
+      const sessionsRevoked = await this.sessions.revokeAllForUserIn(tx, revoke, { userId, reason: REVOCATION_REASONS[kind] });
       await this.audit.record(
         {
-          type: AUDIT_TYPES[reason] ?? 'sessions_revoked',
+          type: kind,
           userId,
           actorId: action.actorId,
           ...action.context,
-          details: { reason, sessionsRevoked: revoked.count, ...result.details },
+          details: { reason: REVOCATION_REASONS[kind], sessionsRevoked, ...result.details },
         },
         tx,
       );
-      return { user: result.user, revocations: revoked.revocations };
+      return result.user;
     });
-    this.sessions.announce(revocations);
     return toUserResponse(user);
   }
 
@@ -116,8 +118,11 @@ export class UserAdministration {
   }
 }
 
-const AUDIT_TYPES: Partial<Record<RevocationReason, string>> = {
-  role_change: 'role_changed',
-  suspension: 'user_suspended',
-  admin: 'sessions_revoked',
+/** The admin actions that revoke every session of the user, by the audit event they write. */
+type RevokingAdminAction = Extract<AuditEventType, 'role_changed' | 'user_suspended' | 'sessions_revoked'>;
+
+const REVOCATION_REASONS: Record<RevokingAdminAction, RevocationReason> = {
+  role_changed: 'role_change',
+  user_suspended: 'suspension',
+  sessions_revoked: 'admin',
 };

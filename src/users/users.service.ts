@@ -6,6 +6,7 @@ import { Transactions } from '../database/transactions.service.js';
 import { AuditService } from '../audit/audit.service.js';
 import type { RequestContext } from '../common/request-context.js';
 import { SessionsService } from '../sessions/sessions.service.js';
+import { RevocationService } from '../tokens/revocation/revocation.service.js';
 import type { User } from '../generated/prisma/client.js';
 import { PasswordHasher } from './password-hasher.service.js';
 import { normalizeEmail } from '../common/email.js';
@@ -21,6 +22,7 @@ export class UsersService implements OnApplicationBootstrap {
     private readonly passwords: PasswordHasher,
     private readonly transactions: Transactions,
     private readonly sessions: SessionsService,
+    private readonly revocations: RevocationService,
     private readonly audit: AuditService,
   ) {}
 
@@ -79,9 +81,9 @@ export class UsersService implements OnApplicationBootstrap {
       throw new DomainError('invalid_credentials', 'The current password is incorrect.');
     }
     const passwordHash = await this.passwords.hash(params.newPassword);
-    const { revocations } = await this.transactions.run(async (tx) => {
+    await this.revocations.transaction(async (tx, revoke) => {
       await this.repository.updatePassword(tx, user.id, passwordHash);
-      const result = await this.sessions.revokeAllForUserIn(tx, {
+      const sessionsRevoked = await this.sessions.revokeAllForUserIn(tx, revoke, {
         userId: user.id,
         reason: 'password_change',
         exceptSessionId: params.sessionId,
@@ -93,13 +95,11 @@ export class UsersService implements OnApplicationBootstrap {
           actorId: user.id,
           sessionId: params.sessionId,
           ...params.context,
-          details: { reason: 'password_change', sessionsRevoked: result.count },
+          details: { reason: 'password_change', sessionsRevoked },
         },
         tx,
       );
-      return result;
     });
-    this.sessions.announce(revocations);
   }
 
   /** DELETE /users/me: password required; the last active admin cannot delete itself. */
@@ -113,7 +113,7 @@ export class UsersService implements OnApplicationBootstrap {
 
   /** Deletes a user and revokes every session, in one transaction (self-service and admin). */
   async deleteUser(params: { userId: string; actorId: string; context: RequestContext }): Promise<void> {
-    const { revocations } = await this.transactions.run(async (tx) => {
+    await this.revocations.transaction(async (tx, revoke) => {
       await this.repository.lockAdminChanges(tx);
       const user = await this.repository.lockById(tx, params.userId);
       if (!user) throw new DomainError('not_found', 'User not found.');
@@ -121,7 +121,7 @@ export class UsersService implements OnApplicationBootstrap {
         throw new DomainError('last_admin');
       }
       await this.sessions.lockForUserDeletionIn(tx, user.id);
-      const result = await this.sessions.revokeAllForUserIn(tx, { userId: user.id, reason: 'deletion' });
+      const sessionsRevoked = await this.sessions.revokeAllForUserIn(tx, revoke, { userId: user.id, reason: 'deletion' });
       await this.repository.delete(tx, user.id);
       await this.audit.record(
         {
@@ -129,13 +129,11 @@ export class UsersService implements OnApplicationBootstrap {
           userId: user.id,
           actorId: params.actorId,
           ...params.context,
-          details: { reason: 'deletion', email: user.email, sessionsRevoked: result.count },
+          details: { reason: 'deletion', email: user.email, sessionsRevoked },
         },
         tx,
       );
-      return result;
     });
-    this.sessions.announce(revocations);
   }
 
   /** Creates the first admin from BOOTSTRAP_ADMIN_* when no admin exists (safe across instances). */

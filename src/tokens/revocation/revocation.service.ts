@@ -1,7 +1,9 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-import { EventEmitter } from 'node:events';
+import { Subject, type Observable } from 'rxjs';
 import { AppConfig } from '../../config/app-config.js';
+import { SingleFlight } from '../../common/single-flight.js';
 import type { Tx } from '../../database/prisma.service.js';
+import { Transactions } from '../../database/transactions.service.js';
 import { RevocationCache, type RevocationCheck } from './revocation-cache.js';
 import { REVOCATION_BUS, type BusMessage, type RevocationBus } from './revocation-bus.js';
 import { RevocationEventsRepository } from './revocation-events.repository.js';
@@ -11,46 +13,61 @@ const CATCH_UP_BATCH = 1000;
 /** How long revocation events stay in the database for feed consumers resuming late. */
 const RETENTION_MS = 24 * 60 * 60 * 1000;
 
+/** What a transaction run through RevocationService.transaction() may revoke. */
+export interface Revoker {
+  /** Writes the revocation in this transaction; it is announced once the transaction commits. */
+  record(revocation: NewRevocation): Promise<Revocation>;
+  /** The set of signing keys changed (rotation, revocation): every instance re-reads it after commit. */
+  keysChanged(): void;
+}
+
 /**
- * Write, then broadcast, then catch up (DESIGN.md). Revocations are recorded inside the
- * caller's transaction, announced after commit (local cache + bus), and every instance also
+ * Why the signing keys may need a re-read: `changed` when someone told us (bus, a kid
+ * revocation, a reconnect that may have missed a message); `unheard` on each catch-up beat
+ * while the bus is not up, when nobody could have told us, so a cheap probe has to look.
+ */
+export type KeyHint = 'changed' | 'unheard';
+
+/**
+ * Write, then broadcast, then catch up (DESIGN.md). Revocations are recorded only through
+ * transaction(), which announces them after commit (local cache + bus); every instance also
  * polls the database for anything newer than its cursor, so a lost message only costs time.
  */
 @Injectable()
 export class RevocationService implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('Revocation');
   readonly cache: RevocationCache;
+  private readonly ordered = new Subject<Revocation>();
   /**
-   * Emits 'ordered' with each revocation read by the catch-up loop: every revocation exactly
-   * once, in id order, without gaps (the revocation feed builds on this).
+   * Each revocation read by the catch-up loop: every revocation exactly once, in id order,
+   * without gaps (the revocation feed and the metrics build on this). Subscribers must not throw.
    */
-  readonly events = new EventEmitter();
-  private readonly keyListeners = new Set<() => void>();
+  readonly ordered$: Observable<Revocation> = this.ordered.asObservable();
+  private readonly keyHints = new Subject<KeyHint>();
+  readonly keyHints$: Observable<KeyHint> = this.keyHints.asObservable();
+  private readonly sync = new SingleFlight(() => this.catchUp());
   private cursor = 0n;
-  private syncing: Promise<void> | undefined;
-  private syncAgain = false;
   private timers: NodeJS.Timeout[] = [];
 
   constructor(
     private readonly config: AppConfig,
     private readonly repository: RevocationEventsRepository,
+    private readonly transactions: Transactions,
     @Inject(REVOCATION_BUS) private readonly bus: RevocationBus,
   ) {
     this.cache = new RevocationCache(config.revocationMemoryMs);
-    this.events.setMaxListeners(0);
   }
 
   async onModuleInit(): Promise<void> {
     // Boot: everything revoked within the last TTL + leeway, then follow from the newest id.
-    const upTo = await this.repository.maxId();
-    const recent = await this.repository.findSince(new Date(Date.now() - this.config.revocationMemoryMs), upTo);
-    for (const revocation of recent) this.cache.apply(revocation);
+    const { revocations, upTo } = await this.readRecent();
+    for (const revocation of revocations) this.cache.apply(revocation);
     this.cursor = upTo;
     await this.bus.start({
       onMessage: (message) => this.receive(message),
       onReconnect: () => {
         // A key rotation announced while we were away is in no revocation row: re-read the keys.
-        this.notifyKeyListeners();
+        this.keyHints.next('changed');
         void this.syncNow();
       },
     });
@@ -62,14 +79,17 @@ export class RevocationService implements OnModuleInit, OnApplicationShutdown {
 
   async onApplicationShutdown(): Promise<void> {
     for (const timer of this.timers) clearInterval(timer);
-    await this.syncing;
+    await this.sync.idle;
     await this.bus.close();
+    this.ordered.complete();
+    this.keyHints.complete();
   }
 
   get busStatus(): 'up' | 'down' | 'off' {
     return this.bus.status;
   }
 
+  /** The id of the newest revocation this instance has read in order (its catch-up cursor). */
   get lastAppliedId(): bigint {
     return this.cursor;
   }
@@ -79,6 +99,11 @@ export class RevocationService implements OnModuleInit, OnApplicationShutdown {
     return this.repository.findAfter(cursor, limit);
   }
 
+  /** The newest stored revocation id (0 when there is none). */
+  newestId(): Promise<bigint> {
+    return this.repository.maxId();
+  }
+
   /** Everything revoked within the last TTL + leeway, up to the newest id: a complete start. */
   async readRecent(): Promise<{ revocations: Revocation[]; upTo: bigint }> {
     const upTo = await this.repository.maxId();
@@ -86,28 +111,28 @@ export class RevocationService implements OnModuleInit, OnApplicationShutdown {
     return { revocations, upTo };
   }
 
-  /** Writes the revocation in the caller's transaction; announce() it after commit. */
-  record(tx: Tx, revocation: NewRevocation): Promise<Revocation> {
-    return this.repository.insert(tx, revocation);
-  }
-
-  /** After commit: enforce here at once, and tell every other instance. */
-  announce(revocations: Revocation[]): void {
-    for (const revocation of revocations) {
-      this.cache.apply(revocation);
-      this.bus.publish({ type: 'revocation', revocation });
-    }
-    // Pick it up in order for the feed right away rather than at the next tick.
-    if (revocations.length > 0) void this.syncNow();
-  }
-
-  /** Tells other instances the set of signing keys changed (rotation, revocation). */
-  announceKeysChanged(): void {
-    this.bus.publish({ type: 'keys_changed' });
-  }
-
-  onKeysChanged(listener: () => void): void {
-    this.keyListeners.add(listener);
+  /**
+   * Commit, then announce: the one way to record revocations, so no caller can record one and
+   * forget to enforce it. `work` runs in one database transaction and records through `revoke`;
+   * after it commits, each recorded revocation is applied to this instance's cache (before the
+   * caller answers) and published to every other instance. If it throws, nothing was written
+   * and nothing is announced.
+   */
+  async transaction<T>(work: (tx: Tx, revoke: Revoker) => Promise<T>): Promise<T> {
+    const recorded: Revocation[] = [];
+    let keysChanged = false;
+    const result = await this.transactions.run((tx) =>
+      work(tx, {
+        record: async (revocation) => {
+          const stored = await this.repository.insert(tx, revocation);
+          recorded.push(stored);
+          return stored;
+        },
+        keysChanged: () => (keysChanged = true),
+      }),
+    );
+    this.announce(recorded, keysChanged);
+    return result;
   }
 
   check(token: RevocationCheck): 'session' | 'user' | 'key' | undefined {
@@ -115,31 +140,32 @@ export class RevocationService implements OnModuleInit, OnApplicationShutdown {
   }
 
   /**
-   * Reads revocations newer than the cursor from the database. Single-flight; a request that
-   * arrives mid-read runs one more read, so nothing committed before the request waits a tick.
+   * Reads revocations newer than the cursor from the database (single-flight: a request that
+   * arrives mid-read gets one more read, so nothing committed before it waits a beat). Never rejects.
    */
   syncNow(): Promise<void> {
-    if (this.syncing) {
-      this.syncAgain = true;
-      return this.syncing;
+    return this.sync.run().catch((error: unknown) => this.logger.warn(`revocation catch-up failed: ${(error as Error).message}`));
+  }
+
+  private announce(revocations: Revocation[], keysChanged: boolean): void {
+    for (const revocation of revocations) {
+      this.cache.apply(revocation);
+      this.bus.publish({ type: 'revocation', revocation });
     }
-    this.syncing = (async () => {
-      do {
-        this.syncAgain = false;
-        await this.catchUp();
-      } while (this.syncAgain);
-    })()
-      .catch((error: unknown) => this.logger.warn(`revocation catch-up failed: ${(error as Error).message}`))
-      .finally(() => (this.syncing = undefined));
-    return this.syncing;
+    if (keysChanged) {
+      this.keyHints.next('changed');
+      this.bus.publish({ type: 'keys_changed' });
+    }
+    // Pick it up in order for the feed right away rather than at the next beat.
+    if (revocations.length > 0) void this.syncNow();
   }
 
   /**
-   * The catch-up beat. Rotations travel only over the bus (they revoke nothing), so while it
-   * is not up the keys are re-read each beat too: no instance keeps signing with a retired key.
+   * The catch-up beat. Rotations travel only over the bus (they revoke nothing), so while it is
+   * not up the signing keys are probed each beat too: no instance keeps signing with a retired key.
    */
   private tick(): void {
-    if (this.bus.status !== 'up') this.notifyKeyListeners();
+    if (this.bus.status !== 'up') this.keyHints.next('unheard');
     void this.syncNow();
   }
 
@@ -153,26 +179,22 @@ export class RevocationService implements OnModuleInit, OnApplicationShutdown {
     for (;;) {
       const batch = await this.repository.findAfter(this.cursor, CATCH_UP_BATCH);
       for (const revocation of batch) {
-        if (revocation.kid) this.notifyKeyListeners();
+        if (revocation.kid) this.keyHints.next('changed');
         this.cache.apply(revocation);
-        this.events.emit('ordered', revocation);
+        this.cursor = BigInt(revocation.id);
+        this.ordered.next(revocation);
       }
-      if (batch.length > 0) this.cursor = BigInt(batch[batch.length - 1].id);
       if (batch.length < CATCH_UP_BATCH) return;
     }
   }
 
   private receive(message: BusMessage): void {
     if (message.type === 'keys_changed') {
-      this.notifyKeyListeners();
+      this.keyHints.next('changed');
       return;
     }
-    if (message.revocation.kid) this.notifyKeyListeners();
+    if (message.revocation.kid) this.keyHints.next('changed');
     this.cache.apply(message.revocation);
     void this.syncNow();
-  }
-
-  private notifyKeyListeners(): void {
-    for (const listener of this.keyListeners) listener();
   }
 }

@@ -1,0 +1,26 @@
+/**
+ * Every audit event type Gatehouse writes: one list, so a typo is a compile error, not a new
+ * "type" nobody filters for. `GET /admin/audit?type=` filters on these names.
+ */
+export const AUDIT_EVENT_TYPES = [
+  'user_registered',
+  'admin_bootstrapped',
+  'login_succeeded',
+  'login_failed',
+  'token_refreshed',
+  'refresh_token_reused',
+  'logout',
+  'logout_all',
+  'session_revoked',
+  'token_revoked',
+  'password_changed',
+  'user_deleted',
+  'role_changed',
+  'user_suspended',
+  'user_unsuspended',
+  'sessions_revoked',
+  'key_rotated',
+  'key_revoked',
+] as const;
+
+export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
