@@ -26,7 +26,7 @@ describe('SingleFlight', () => {
     expect(runs).toBe(1);
     expect(second).toBe(first);
     expect(third).toBe(first);
-    gates[0]!.resolve();
+    gates[0].resolve();
     await new Promise((resolve) => setImmediate(resolve));
     // The calls made mid-run are owed one run that starts after them; exactly one.
     expect(runs).toBe(2);
@@ -34,7 +34,7 @@ describe('SingleFlight', () => {
     void first.then(() => (settled = true));
     await new Promise((resolve) => setImmediate(resolve));
     expect(settled).toBe(false);
-    gates[1]!.resolve();
+    gates[1].resolve();
     await first;
     expect(runs).toBe(2);
     hold = false;
