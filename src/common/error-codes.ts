@@ -38,4 +38,35 @@ export interface ErrorBody {
   code: ErrorCode;
   message: string;
   details?: FieldError[];
+  /** RFC 6749 5.2 members, on the OAuth endpoints only (API.md "Error codes"). */
+  error?: OAuthErrorCode;
+  error_description?: string;
+}
+
+/**
+ * RFC 6749 5.2 / RFC 6750 3.1 error values for the OAuth endpoints (/oauth/*), so OAuth client
+ * libraries (openid-client, oauth4webapi) report what went wrong. `temporarily_unavailable` and
+ * `server_error` are the registered values for "retry later" and "our fault" (RFC 6749 4.1.2.1).
+ */
+export const OAUTH_ERRORS = {
+  validation_failed: 'invalid_request',
+  unsupported_media_type: 'invalid_request',
+  payload_too_large: 'invalid_request',
+  method_not_allowed: 'invalid_request',
+  not_found: 'invalid_request',
+  invalid_client: 'invalid_client',
+  invalid_token: 'invalid_token',
+  token_expired: 'invalid_token',
+  token_revoked: 'invalid_token',
+  forbidden: 'insufficient_scope',
+  rate_limited: 'temporarily_unavailable',
+  service_unavailable: 'temporarily_unavailable',
+  internal_error: 'server_error',
+} as const satisfies Partial<Record<ErrorCode, string>>;
+
+export type OAuthErrorCode = (typeof OAUTH_ERRORS)[keyof typeof OAUTH_ERRORS];
+
+/** The OAuth error value for one of our codes; codes the OAuth endpoints never answer map to invalid_request. */
+export function oauthErrorFor(code: ErrorCode): OAuthErrorCode {
+  return (OAUTH_ERRORS as Partial<Record<ErrorCode, OAuthErrorCode>>)[code] ?? 'invalid_request';
 }

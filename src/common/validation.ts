@@ -15,21 +15,31 @@ function rewrite(message: string): string {
   return message.replace(/^property (\S+) should not exist$/, 'unknown field $1');
 }
 
+const COMMON_OPTIONS = {
+  whitelist: true,
+  forbidUnknownValues: true,
+  transform: true,
+  stopAtFirstError: true,
+  validationError: { target: false, value: false },
+  exceptionFactory: (errors: ValidationError[]) =>
+    new DomainError('validation_failed', 'The request is invalid.', { details: flatten(errors) }),
+} as const;
+
 /**
  * Validation at the edge (STYLE.md): whitelisted DTOs, unknown fields rejected, every failure
  * answered as validation_failed with one `details` entry per offending field.
  */
 export function createValidationPipe(): ValidationPipe {
-  return new ValidationPipe({
-    whitelist: true,
-    forbidNonWhitelisted: true,
-    forbidUnknownValues: true,
-    transform: true,
-    stopAtFirstError: true,
-    validationError: { target: false, value: false },
-    exceptionFactory: (errors) =>
-      new DomainError('validation_failed', 'The request is invalid.', { details: flatten(errors) }),
-  });
+  return new ValidationPipe({ ...COMMON_OPTIONS, forbidNonWhitelisted: true });
+}
+
+/**
+ * For the OAuth endpoints, where RFC 6749 3.2 says unknown parameters MUST be ignored (e.g. an
+ * RFC 8707 `resource`): they are stripped, not refused. Use it as `@Body(oauthBodyPipe(Dto))`
+ * on a parameter typed as a plain interface, so the global pipe (which refuses them) skips it.
+ */
+export function oauthBodyPipe(expectedType: new () => object): ValidationPipe {
+  return new ValidationPipe({ ...COMMON_OPTIONS, forbidNonWhitelisted: false, expectedType });
 }
 
 /**

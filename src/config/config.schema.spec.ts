@@ -30,6 +30,20 @@ describe('parseConfig', () => {
     expect(sut.REDIS_URL).toBeUndefined();
   });
 
+  it.each([
+    ['https://auth.example.com/', 'https://auth.example.com'],
+    ['https://Auth.Example.com//', 'https://auth.example.com'],
+    ['https://auth.example.com:443/tenant/a/', 'https://auth.example.com/tenant/a'],
+    ['http://localhost:3000', 'http://localhost:3000'],
+  ])('normalises JWT_ISSUER %s to one spelling (%s)', (raw, normalised) => {
+    expect(parseConfig({ JWT_ISSUER: raw }).JWT_ISSUER).toBe(normalised);
+  });
+
+  it('names the RFC 9068 client_id gatehouse unless told otherwise', () => {
+    expect(parseConfig({}).ACCESS_TOKEN_CLIENT_ID).toBe('gatehouse');
+    expect(parseConfig({ ACCESS_TOKEN_CLIENT_ID: 'web' }).ACCESS_TOKEN_CLIENT_ID).toBe('web');
+  });
+
   it('treats empty and blank URLs as unset (embedded database, in-process bus)', () => {
     const sut = parseConfig({ DATABASE_URL: '', REDIS_URL: '  ', KEY_ENCRYPTION_SECRET: '' });
     expect(sut.DATABASE_URL).toBeUndefined();
@@ -70,6 +84,10 @@ describe('parseConfig', () => {
     ['KEY_ENCRYPTION_SECRET', 'too-short'],
     ['INTROSPECTION_CLIENTS', 'no-secret-here'],
     ['BOOTSTRAP_ADMIN_EMAIL', 'not-an-email'],
+    ['JWT_ISSUER', 'auth.example.com'],
+    ['JWT_ISSUER', 'https://auth.example.com/?tenant=1'],
+    ['JWT_ISSUER', 'ftp://auth.example.com'],
+    ['ACCESS_TOKEN_CLIENT_ID', ' '],
   ])('rejects a bad %s (%s) with a message naming the variable', (name, value) => {
     const env: Record<string, string> = { [name]: value };
     if (name === 'BOOTSTRAP_ADMIN_EMAIL') env.BOOTSTRAP_ADMIN_PASSWORD = 'long-enough-password';

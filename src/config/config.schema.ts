@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { normalizeIssuer } from './issuer.js';
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const optionalString = z
@@ -37,8 +38,22 @@ export const configSchema = z.object({
   REDIS_URL: optionalString.pipe(z.url({ protocol: /^rediss?$/ }).optional()),
   REVOCATION_CHANNEL: z.string().min(1).default('gatehouse:revocations'),
   REVOCATION_SYNC_INTERVAL_MS: int(50, 60_000).default(1000),
-  JWT_ISSUER: z.string().min(1).default('http://localhost:3000'),
+  // Normalised once here: every `iss` and the RFC 8414 `issuer` are this exact string.
+  JWT_ISSUER: z
+    .string()
+    .trim()
+    .default('http://localhost:3000')
+    .transform((raw, ctx) => {
+      try {
+        return normalizeIssuer(raw);
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: (error as Error).message });
+        return z.NEVER;
+      }
+    }),
   JWT_AUDIENCE: z.string().min(1).default('gatehouse'),
+  // RFC 9068 2.2 client_id: the client Gatehouse's own login and refresh issue tokens to.
+  ACCESS_TOKEN_CLIENT_ID: z.string().trim().min(1).max(128).default('gatehouse'),
   ACCESS_TOKEN_TTL_SECONDS: int(10, 86_400).default(300),
   CLOCK_SKEW_SECONDS: int(0, 30).default(5),
   REFRESH_TOKEN_TTL_SECONDS: int(60, 31_536_000).default(2_592_000),

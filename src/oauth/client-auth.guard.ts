@@ -6,7 +6,7 @@ interface ClientRequest extends FastifyRequest {
   caller?: Caller;
 }
 
-/** Resource-server endpoints: an introspection client (HTTP Basic) or an admin bearer. */
+/** Resource-server endpoints: an introspection client (HTTP Basic or body) or an admin bearer. */
 @Injectable()
 export class ClientAuthGuard implements CanActivate {
   constructor(private readonly clientAuth: ClientAuth) {}
@@ -18,7 +18,19 @@ export class ClientAuthGuard implements CanActivate {
   }
 }
 
-/** The authenticated resource server (or admin) calling. */
+/** RFC 7009 revocation: client authentication optional, but wrong credentials are refused. */
+@Injectable()
+export class OptionalClientAuthGuard implements CanActivate {
+  constructor(private readonly clientAuth: ClientAuth) {}
+
+  canActivate(context: ExecutionContext): boolean {
+    const request = context.switchToHttp().getRequest<ClientRequest>();
+    request.caller = this.clientAuth.authenticateOptional(request);
+    return true;
+  }
+}
+
+/** The authenticated resource server (or admin, or public client) calling. */
 export const CurrentCaller = createParamDecorator((_data: unknown, context: ExecutionContext) => {
   return context.switchToHttp().getRequest<ClientRequest>().caller;
 });

@@ -1,8 +1,17 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsOptional, IsString, Length, MaxLength } from 'class-validator';
 
-/** RFC 7009 / RFC 7662 request: form-encoded or JSON. */
-export class TokenRequestDto {
+/** What a validated RFC 7009 / 7662 request holds (a plain type, so the global pipe skips it). */
+export interface TokenRequest {
+  token: string;
+  token_type_hint?: string;
+}
+
+/**
+ * RFC 7009 / RFC 7662 request: form-encoded or JSON. Unknown parameters are ignored
+ * (RFC 6749 3.2), see oauthBodyPipe.
+ */
+export class TokenRequestDto implements TokenRequest {
   @ApiProperty({ description: 'An access token or a refresh token' })
   @IsString()
   @Length(1, 4096)
@@ -14,8 +23,7 @@ export class TokenRequestDto {
   @MaxLength(64)
   token_type_hint?: string;
 
-  // Client credentials in the body (RFC 6749 2.3.1) are accepted and ignored for revocation;
-  // introspection requires HTTP Basic or an admin bearer.
+  // Client credentials in the body (RFC 6749 2.3.1, client_secret_post); checked by ClientAuth.
   @IsOptional()
   @IsString()
   @MaxLength(256)

@@ -1,8 +1,9 @@
 import { Module } from '@nestjs/common';
 import { SessionsModule } from '../sessions/sessions.module.js';
 import { TokensModule } from '../tokens/tokens.module.js';
-import { ClientAuthGuard } from './client-auth.guard.js';
+import { ClientAuthGuard, OptionalClientAuthGuard } from './client-auth.guard.js';
 import { ClientAuth } from './client-auth.service.js';
+import { OAuthMetadata } from './oauth-metadata.js';
 import { OAuthController } from './oauth.controller.js';
 import { OAuthService } from './oauth.service.js';
 import { RevocationFeedController } from './revocation-feed.controller.js';
@@ -11,7 +12,7 @@ import { RevocationFeed } from './revocation-feed.service.js';
 @Module({
   imports: [TokensModule, SessionsModule],
   controllers: [OAuthController, RevocationFeedController],
-  providers: [ClientAuth, ClientAuthGuard, OAuthService, RevocationFeed],
+  providers: [ClientAuth, ClientAuthGuard, OptionalClientAuthGuard, OAuthMetadata, OAuthService, RevocationFeed],
   exports: [RevocationFeed],
 })
 export class OAuthModule {}

@@ -38,6 +38,7 @@ export class OAuthService {
         return {
           active: true,
           token_type: 'Bearer',
+          client_id: claims.client_id,
           sub: claims.sub,
           sid: claims.sid,
           role: claims.role,
@@ -57,14 +58,24 @@ export class OAuthService {
     return {
       active: true,
       token_type: 'refresh_token',
+      client_id: this.config.get('ACCESS_TOKEN_CLIENT_ID'),
       ...refresh,
       iss: this.config.get('JWT_ISSUER'),
       aud: this.config.get('JWT_AUDIENCE'),
     };
   }
 
+  /**
+   * Only a live token names a session to revoke: an expired one revokes nothing (API.md), and a
+   * token from a revoked key proves nothing (whoever holds that key could sign any sid).
+   */
   private async sessionOfAccessToken(token: string): Promise<{ sessionId: string; userId: string } | undefined> {
-    const claims = await this.accessTokens.verifySignatureIgnoringExpiry(token);
-    return claims ? { sessionId: claims.sid, userId: claims.sub } : undefined;
+    try {
+      const claims = await this.accessTokens.verify(token);
+      return { sessionId: claims.sid, userId: claims.sub };
+    } catch (error) {
+      if (error instanceof DomainError) return undefined;
+      throw error;
+    }
   }
 }

@@ -21,6 +21,8 @@ export interface AccessClaims {
   exp: number;
   /** NumericDate with millisecond fraction; user-wide revocations compare against it. */
   auth_time: number;
+  /** RFC 9068 2.2; absent only on tokens issued before it was added. */
+  client_id?: string;
 }
 
 export interface VerifiedToken extends AccessClaims {
@@ -49,6 +51,7 @@ export class AccessTokenService implements OnModuleDestroy {
   private readonly audience: string;
   private readonly ttl: number;
   private readonly leeway: number;
+  private readonly clientId: string;
 
   constructor(
     config: AppConfig,
@@ -60,6 +63,7 @@ export class AccessTokenService implements OnModuleDestroy {
     this.audience = config.get('JWT_AUDIENCE');
     this.ttl = config.get('ACCESS_TOKEN_TTL_SECONDS');
     this.leeway = config.get('CLOCK_SKEW_SECONDS');
+    this.clientId = config.get('ACCESS_TOKEN_CLIENT_ID');
     this.pruneTimer = setInterval(() => this.verified.prune(Date.now() / 1000, this.leeway), 60_000).unref();
   }
 
@@ -83,6 +87,7 @@ export class AccessTokenService implements OnModuleDestroy {
         sid: subject.sessionId,
         role: subject.role,
         auth_time: subject.sessionCreatedAt.getTime() / 1000,
+        client_id: this.clientId,
       },
       {
         algorithm: 'ES256',
@@ -117,18 +122,6 @@ export class AccessTokenService implements OnModuleDestroy {
     return claims;
   }
 
-  /**
-   * For RFC 7009 revocation: a genuine token of ours (signature, iss, aud, claims), expired or
-   * not. Undefined for anything else.
-   */
-  async verifySignatureIgnoringExpiry(token: string): Promise<VerifiedToken | undefined> {
-    try {
-      return await this.verifyUncached(token, { ignoreExpiration: true });
-    } catch {
-      return undefined;
-    }
-  }
-
   private assertNotRevoked(claims: VerifiedToken): void {
     // A cached token skipped the key lookup, and the revocation list forgets a kid after TTL +
     // leeway; an instance that signed with the key before hearing of its revocation outlives that.
@@ -142,7 +135,7 @@ export class AccessTokenService implements OnModuleDestroy {
     if (revoked) throw new DomainError('token_revoked');
   }
 
-  private async verifyUncached(token: string, options: { ignoreExpiration?: boolean } = {}): Promise<VerifiedToken> {
+  private async verifyUncached(token: string): Promise<VerifiedToken> {
     if (token.length > 4096) throw new DomainError('invalid_token');
     const header = decodeHeader(token);
     if (!header || header.alg !== 'ES256' || typeof header.typ !== 'string' || !TOKEN_TYPES.has(header.typ.toLowerCase())) {
@@ -167,7 +160,6 @@ export class AccessTokenService implements OnModuleDestroy {
         issuer: this.issuer,
         audience: this.audience,
         clockTolerance: this.leeway,
-        ignoreExpiration: options.ignoreExpiration ?? false,
       });
     } catch (error) {
       if ((error as Error).name === 'TokenExpiredError') throw new DomainError('token_expired');
@@ -189,7 +181,7 @@ function decodeHeader(token: string): Record<string, unknown> | undefined {
 }
 
 function toClaims(payload: Record<string, unknown>, leeway: number): AccessClaims {
-  const { iss, aud, sub, sid, role, jti, iat, exp, auth_time } = payload;
+  const { iss, aud, sub, sid, role, jti, iat, exp, auth_time, client_id } = payload;
   const valid =
     typeof iss === 'string' &&
     typeof aud === 'string' &&
@@ -200,7 +192,8 @@ function toClaims(payload: Record<string, unknown>, leeway: number): AccessClaim
     typeof iat === 'number' &&
     typeof exp === 'number' &&
     typeof auth_time === 'number' &&
+    (client_id === undefined || typeof client_id === 'string') &&
     iat <= Date.now() / 1000 + leeway;
   if (!valid) throw new DomainError('invalid_token');
-  return { iss, aud, sub, sid, role, jti, iat, exp, auth_time };
+  return { iss, aud, sub, sid, role, jti, iat, exp, auth_time, ...(client_id === undefined ? {} : { client_id }) };
 }
