@@ -31,13 +31,6 @@ export class AuditRepository {
     });
   }
 
-  async insertMany(events: NewAuditEvent[], tx: Tx = this.prisma): Promise<void> {
-    if (events.length === 0) return;
-    await tx.auditEvent.createMany({
-      data: events.map((event) => ({ ...event, details: event.details as Prisma.InputJsonValue | undefined })),
-    });
-  }
-
   find(query: AuditQuery): Promise<AuditEvent[]> {
     return this.prisma.auditEvent.findMany({
       where: {

@@ -32,10 +32,6 @@ export class AuditService {
     return this.repository.insert(event, tx);
   }
 
-  recordMany(events: NewAuditEvent[], tx?: Tx): Promise<void> {
-    return this.repository.insertMany(events, tx);
-  }
-
   /** Best effort, outside any transaction (failed logins and the like). */
   recordDetached(event: NewAuditEvent): void {
     this.repository.insert(event).catch((error: unknown) => {

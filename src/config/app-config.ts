@@ -23,10 +23,6 @@ export class AppConfig {
     return this.values.NODE_ENV === 'production';
   }
 
-  get accessTokenTtlMs(): number {
-    return this.values.ACCESS_TOKEN_TTL_SECONDS * 1000;
-  }
-
   /** How long a revocation must be remembered: a token older than this has expired anyway. */
   get revocationMemoryMs(): number {
     return (this.values.ACCESS_TOKEN_TTL_SECONDS + this.values.CLOCK_SKEW_SECONDS) * 1000;

@@ -77,7 +77,6 @@ export const configSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
-export type ConfigInput = z.input<typeof configSchema>;
 export type ConfigValues = z.output<typeof configSchema>;
 
 const PLACEHOLDER = /change[-_ ]?me|placeholder|replace[-_ ]?this|your[-_ ]secret/i;

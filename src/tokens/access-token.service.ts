@@ -75,10 +75,6 @@ export class AccessTokenService implements OnModuleDestroy {
     return this.verified.size;
   }
 
-  get ttlSeconds(): number {
-    return this.ttl;
-  }
-
   issue(subject: { userId: string; sessionId: string; role: Role; sessionCreatedAt: Date }): IssuedAccessToken {
     const key = this.keys.active;
     const token = this.jwt.sign(
