@@ -80,3 +80,23 @@ export class KidParam {
   @Matches(/^[A-Za-z0-9_-]{1,128}$/)
   kid: string;
 }
+
+export class MailQuery {
+  @ApiPropertyOptional({ enum: ['pending', 'sending', 'sent', 'failed'] })
+  @IsOptional()
+  @IsIn(['pending', 'sending', 'sent', 'failed'])
+  status?: 'pending' | 'sending' | 'sent' | 'failed';
+
+  @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(200)
+  limit: number = 50;
+
+  @ApiPropertyOptional({ description: 'nextCursor from the previous page' })
+  @IsOptional()
+  @IsUUID()
+  cursor?: string;
+}

@@ -23,6 +23,11 @@ export class AppConfig {
     return this.values.NODE_ENV === 'production';
   }
 
+  /** Base of the links in mails: PUBLIC_APP_URL, else the server's own URL (the issuer), without a trailing slash. */
+  get publicAppUrl(): string {
+    return (this.values.PUBLIC_APP_URL ?? this.values.JWT_ISSUER).replace(/\/+$/, '');
+  }
+
   /** How long a revocation must be remembered: a token older than this has expired anyway. */
   get revocationMemoryMs(): number {
     return (this.values.ACCESS_TOKEN_TTL_SECONDS + this.values.CLOCK_SKEW_SECONDS) * 1000;

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { AppConfig } from './app-config.js';
 import { ConfigError, parseConfig } from './config.schema.js';
 
 const SECRET = 'a-real-secret-with-more-than-32-characters-0123';
@@ -88,11 +89,23 @@ describe('parseConfig', () => {
     ['JWT_ISSUER', 'https://auth.example.com/?tenant=1'],
     ['JWT_ISSUER', 'ftp://auth.example.com'],
     ['ACCESS_TOKEN_CLIENT_ID', ' '],
+    ['SMTP_URL', 'http://mail.example:25'],
+    ['SMTP_URL', 'not a url'],
+    ['MAIL_FROM', 'no address here'],
+    ['PUBLIC_APP_URL', 'ftp://app.example'],
+    ['MAIL_POLL_INTERVAL_MS', '0'],
   ])('rejects a bad %s (%s) with a message naming the variable', (name, value) => {
     const env: Record<string, string> = { [name]: value };
     if (name === 'BOOTSTRAP_ADMIN_EMAIL') env.BOOTSTRAP_ADMIN_PASSWORD = 'long-enough-password';
     const error = parseError(env);
     expect(error.message).toContain(`${name}:`);
+  });
+
+  it('mail: smtp:// and smtps:// URLs; PUBLIC_APP_URL defaults to the issuer, without a trailing slash', () => {
+    expect(parseConfig({ SMTP_URL: 'smtps://u:p@mail.example:465' }).SMTP_URL).toBe('smtps://u:p@mail.example:465');
+    expect(parseConfig({ SMTP_URL: '' }).SMTP_URL).toBeUndefined();
+    expect(AppConfig.fromEnv({ JWT_ISSUER: 'https://auth.example/' }).publicAppUrl).toBe('https://auth.example');
+    expect(AppConfig.fromEnv({ PUBLIC_APP_URL: 'https://app.example/' }).publicAppUrl).toBe('https://app.example');
   });
 
   it('names every bad variable at once', () => {

@@ -75,6 +75,15 @@ export const configSchema = z.object({
   RATE_LIMIT_AUTH_PER_MINUTE: int(1, 1_000_000).default(30),
   TRUST_PROXY: bool.default(false),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  // Mail (DESIGN.md "Mail"): unset SMTP_URL means the log transport of API.md.
+  SMTP_URL: optionalString.pipe(z.url({ protocol: /^smtps?$/ }).optional()),
+  MAIL_FROM: z.string().trim().min(3).max(320).regex(/@/, 'must contain an address').default('Gatehouse <no-reply@localhost>'),
+  PUBLIC_APP_URL: optionalString.pipe(z.url({ protocol: /^https?$/ }).optional()),
+  MAIL_POLL_INTERVAL_MS: int(10, 60_000).default(1000),
+  MAIL_MAX_ATTEMPTS: int(1, 100).default(10),
+  MAIL_RETRY_BASE_MS: int(10, 3_600_000).default(15_000),
+  MAIL_RETRY_MAX_MS: int(10, 86_400_000).default(3_600_000),
+  MAIL_SEND_TIMEOUT_MS: int(100, 300_000).default(30_000),
 });
 
 export type ConfigValues = z.output<typeof configSchema>;

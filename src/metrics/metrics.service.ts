@@ -4,6 +4,8 @@ import { RevocationFeed } from '../oauth/revocation-feed.service.js';
 import { AccessTokenService } from '../tokens/access-token.service.js';
 import { RevocationService } from '../tokens/revocation/revocation.service.js';
 import type { Revocation } from '../tokens/revocation/revocation.types.js';
+import { MailOutbox } from '../mail/mail-outbox.service.js';
+import { MailWorker } from '../mail/mail-worker.service.js';
 import { PasswordHasher } from '../users/password-hasher.service.js';
 
 /** Prometheus metrics for this instance (GET /metrics). One registry per app. */
@@ -13,7 +15,14 @@ export class MetricsService {
   readonly httpRequests: Counter<'method' | 'route' | 'status'>;
   readonly httpDuration: Histogram<'method' | 'route'>;
 
-  constructor(revocations: RevocationService, accessTokens: AccessTokenService, feed: RevocationFeed, hasher: PasswordHasher) {
+  constructor(
+    revocations: RevocationService,
+    accessTokens: AccessTokenService,
+    feed: RevocationFeed,
+    hasher: PasswordHasher,
+    mailWorker: MailWorker,
+    outbox: MailOutbox,
+  ) {
     collectDefaultMetrics({ register: this.registry, prefix: 'gatehouse_' });
     this.httpRequests = new Counter({
       name: 'gatehouse_http_requests_total',
@@ -46,5 +55,46 @@ export class MetricsService {
     gauge('gatehouse_verified_token_cache_entries', 'Access tokens whose signature is cached as verified', () => accessTokens.verifiedCacheSize);
     gauge('gatehouse_revocation_feed_connections', 'Open /events/revocations streams', () => feed.connections);
     gauge('gatehouse_password_hash_queue', 'Password hashes waiting for a slot', () => hasher.queued);
+    this.registerMail(mailWorker, outbox);
+  }
+
+  /** Delivery outcomes on this instance, and the shared outbox as every instance sees it. */
+  private registerMail(worker: MailWorker, outbox: MailOutbox): void {
+    const outcomes = new Counter({
+      name: 'gatehouse_mail_deliveries_total',
+      help: 'Mail delivery attempts by this instance, by outcome (delivered, retry, failed) and kind',
+      labelNames: ['outcome', 'kind'],
+      registers: [this.registry],
+    });
+    for (const outcome of ['delivered', 'retry', 'failed'] as const) {
+      worker.events.on(outcome, (kind: string) => outcomes.inc({ outcome, kind }));
+    }
+    let stats: Awaited<ReturnType<MailOutbox['queueStats']>> = { counts: {}, oldestPendingSeconds: 0 };
+    let inFlight: Promise<void> | undefined;
+    // Both gauges share one outbox query per scrape; a database hiccup keeps the last figures.
+    const refresh = () =>
+      (inFlight ??= outbox
+        .queueStats()
+        .then((fresh) => void (stats = fresh), () => undefined)
+        .finally(() => (inFlight = undefined)));
+    new Gauge({
+      name: 'gatehouse_mail_outbox',
+      help: 'Mails in the outbox not delivered: pending, sending, and failed for good (alert on failed > 0)',
+      labelNames: ['status'],
+      registers: [this.registry],
+      async collect() {
+        await refresh();
+        for (const status of ['pending', 'sending', 'failed'] as const) this.set({ status }, stats.counts[status] ?? 0);
+      },
+    });
+    new Gauge({
+      name: 'gatehouse_mail_oldest_undelivered_seconds',
+      help: 'Age of the oldest pending or sending mail (0 when the outbox is drained)',
+      registers: [this.registry],
+      async collect() {
+        await refresh();
+        this.set(stats.oldestPendingSeconds);
+      },
+    });
   }
 }

@@ -4,7 +4,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DatabaseConnection } from '../../src/database/database-connection.js';
-import { bearer, uniqueEmail } from '../support/factories.js';
+import { Transactions } from '../../src/database/transactions.service.js';
+import { MailOutbox } from '../../src/mail/mail-outbox.service.js';
+import { bearer, eventually, uniqueEmail } from '../support/factories.js';
 import { startApp, type TestApp } from '../support/test-app.js';
 
 /**
@@ -89,5 +91,21 @@ describe('embedded database (no DATABASE_URL, no REDIS_URL)', () => {
     expect((await t.http.get('/.well-known/jwks.json')).body.keys.map((key: { kid: string }) => key.kid)).toContain(kid);
     const refreshed = await t.http.post('/auth/refresh').send({ refreshToken });
     expect(refreshed.status, JSON.stringify(refreshed.body)).toBe(200);
+  });
+
+  it('the mail outbox works on PGlite too: queued in a transaction, claimed (FOR UPDATE SKIP LOCKED) and delivered once each', async () => {
+    const t = opened[0]!;
+    const outbox = t.app.get(MailOutbox);
+    const recipients = Array.from({ length: 12 }, (_, i) => uniqueEmail(`pglite${i}`));
+    await t.app.get(Transactions).run(async (tx) => {
+      for (const to of recipients) await outbox.enqueueIn(tx, { kind: 'email_verification', to, content: { subject: 'PGlite', text: 'text', html: '<p>html</p>' } });
+    });
+    outbox.nudge();
+    await eventually(async () => {
+      const { mails } = await outbox.list({ status: 'sent', limit: 100 });
+      const ours = mails.filter((mail) => recipients.includes(mail.to));
+      expect(ours).toHaveLength(recipients.length);
+      for (const mail of ours) expect(mail).toMatchObject({ attempts: 1, transport: 'log' });
+    }, 10_000);
   });
 });

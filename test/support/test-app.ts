@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import type { LoggerService } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import supertest from 'supertest';
 import { inject } from 'vitest';
@@ -49,14 +50,21 @@ export function testEnv(databaseUrl: string, overrides: Record<string, string> =
     DATA_DIR: mkdtempSync(path.join(tmpdir(), 'gatehouse-test-')),
     CORS_ORIGINS: 'https://app.example.test',
     LOG_LEVEL: 'silent',
+    // Mail: short polls and backoff (a nudge delivers at once anyway); no SMTP unless a suite starts one.
+    MAIL_POLL_INTERVAL_MS: '200',
+    MAIL_RETRY_BASE_MS: '50',
+    MAIL_RETRY_MAX_MS: '400',
+    MAIL_FROM: 'Gatehouse Test <no-reply@gatehouse.test>',
     ...overrides,
   };
 }
 
-export async function startApp(options: { databaseUrl?: string; env?: Record<string, string> } = {}): Promise<TestApp> {
+export async function startApp(
+  options: { databaseUrl?: string; env?: Record<string, string>; logger?: LoggerService } = {},
+): Promise<TestApp> {
   const databaseUrl = options.databaseUrl ?? (await createTestDatabase());
   const config = AppConfig.fromEnv(testEnv(databaseUrl, options.env));
-  const app = await createApp(config);
+  const app = await createApp(config, options.logger ?? false);
   return {
     app,
     http: supertest(app.getHttpServer()),

@@ -1,0 +1,27 @@
+import { Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Roles } from '../common/auth.decorators.js';
+import { UuidParam } from '../common/uuid-param.pipe.js';
+import { MailOutbox } from '../mail/mail-outbox.service.js';
+import { MailQuery } from './admin.dto.js';
+
+@ApiTags('admin')
+@ApiBearerAuth()
+@Roles('admin')
+@Controller('admin/mail')
+export class AdminMailController {
+  constructor(private readonly outbox: MailOutbox) {}
+
+  @Get()
+  @ApiOperation({ summary: 'The mail outbox, newest first: status, attempts and the last error of each mail (never its body)' })
+  list(@Query() query: MailQuery) {
+    return this.outbox.list(query);
+  }
+
+  @Post(':id/retry')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Queue a failed mail again, with a fresh attempt count' })
+  async retry(@Param('id', UuidParam) id: string) {
+    return { mail: await this.outbox.retry(id) };
+  }
+}
