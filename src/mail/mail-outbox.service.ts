@@ -57,7 +57,7 @@ export class MailOutbox {
   async list(query: { status?: MailStatus; limit: number; cursor?: string }): Promise<{ mails: MailResponse[]; nextCursor: string | null }> {
     const rows = await this.repository.findPage({ status: query.status, limit: query.limit + 1, before: query.cursor });
     const page = rows.slice(0, query.limit);
-    return { mails: page.map(toMailResponse), nextCursor: rows.length > query.limit ? page[page.length - 1]!.id : null };
+    return { mails: page.map(toMailResponse), nextCursor: rows.length > query.limit ? page[page.length - 1].id : null };
   }
 
   async retry(id: string): Promise<MailResponse> {

@@ -16,20 +16,20 @@ export interface SafeHtml {
 const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 
 export function escapeHtml(value: string): string {
-  return value.replace(/[&<>"']/g, (character) => HTML_ESCAPES[character]!);
+  return value.replace(/[&<>"']/g, (character) => HTML_ESCAPES[character]);
 }
 
 export function html(strings: TemplateStringsArray, ...values: Array<string | number | SafeHtml>): SafeHtml {
-  let out = strings[0]!;
+  let out = strings[0];
   values.forEach((value, index) => {
-    out += (typeof value === 'object' ? value.html : escapeHtml(String(value))) + strings[index + 1]!;
+    out += (typeof value === 'object' ? value.html : escapeHtml(String(value))) + strings[index + 1];
   });
   return { html: out };
 }
 
 /** A user-supplied value on one line of a plain-text mail. */
 function plain(value: string): string {
-  return value.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ').trim();
+  return value.replace(/[\p{Cc}\u2028\u2029]+/gu, ' ').trim();
 }
 
 function greeting(name: string | null): { text: string; html: SafeHtml } {

@@ -94,7 +94,7 @@ describe('embedded database (no DATABASE_URL, no REDIS_URL)', () => {
   });
 
   it('the mail outbox works on PGlite too: queued in a transaction, claimed (FOR UPDATE SKIP LOCKED) and delivered once each', async () => {
-    const t = opened[0]!;
+    const t = opened[0];
     const outbox = t.app.get(MailOutbox);
     const recipients = Array.from({ length: 12 }, (_, i) => uniqueEmail(`pglite${i}`));
     await t.app.get(Transactions).run(async (tx) => {

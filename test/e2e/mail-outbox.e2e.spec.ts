@@ -44,8 +44,8 @@ describe('mail outbox delivered over SMTP', () => {
 
     const [mail] = await server.waitForMail(to);
     expect(mail).toMatchObject({ subject: 'Hello there', from: '"Gatehouse Test" <no-reply@gatehouse.test>', messageId: `<${id}@gatehouse.test>` });
-    expect(mail!.text).toContain(`text of ${id}`);
-    expect(mail!.html).toContain(`<p>html of ${id}</p>`);
+    expect(mail.text).toContain(`text of ${id}`);
+    expect(mail.html).toContain(`<p>html of ${id}</p>`);
     await eventually(async () => expect((await outboxRow(t, id)).status).toBe('sent'));
     expect(await outboxRow(t, id)).toMatchObject({ attempts: 1, body_text: null, body_html: null, transport: 'smtp', last_error: null });
     await sleep(200);
@@ -115,7 +115,7 @@ describe('mail outbox delivered over SMTP', () => {
     );
     await eventually(async () => {
       const [row] = await a.sql<{ n: number }>(`SELECT count(*)::int AS n FROM mail_outbox WHERE recipient = ANY($1) AND status = 'sent'`, [recipients]);
-      expect(row!.n).toBe(recipients.length);
+      expect(row.n).toBe(recipients.length);
     }, 20_000);
     await sleep(300);
     for (const to of recipients) expect(server.mailsTo(to), to).toHaveLength(1);

@@ -68,6 +68,7 @@ export class TestSmtpServer {
           .then((parsed) => {
             const text = parsed.text ?? '';
             const link = /(https?:\/\/\S+token=([A-Za-z0-9_-]+))/.exec(text);
+            const kind = parsed.headers.get('x-gatehouse-mail');
             received.push({
               to: session.envelope.rcptTo.map((rcpt) => rcpt.address),
               from: parsed.from?.text ?? '',
@@ -75,7 +76,7 @@ export class TestSmtpServer {
               text,
               html: typeof parsed.html === 'string' ? parsed.html : '',
               messageId: parsed.messageId ?? '',
-              kind: String(parsed.headers.get('x-gatehouse-mail') ?? ''),
+              kind: typeof kind === 'string' ? kind : '',
               link: link?.[1],
               token: link?.[2],
             });
