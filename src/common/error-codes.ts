@@ -19,6 +19,10 @@ export const ERROR_CODES = {
   method_not_allowed: { status: 405, message: 'Method not allowed.' },
   email_taken: { status: 409, message: 'An account with this email already exists.' },
   last_admin: { status: 409, message: 'The last active admin cannot be removed, suspended or demoted.' },
+  resync_required: {
+    status: 409,
+    message: 'Last-Event-ID is newer than any revocation event this server has issued; reconnect without it to resync.',
+  },
   payload_too_large: { status: 413, message: 'The request body is too large.' },
   unsupported_media_type: { status: 415, message: 'Send the body as application/json.' },
   rate_limited: { status: 429, message: 'Too many requests; retry later.' },

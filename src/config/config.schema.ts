@@ -67,6 +67,8 @@ export const configSchema = z.object({
   BOOTSTRAP_ADMIN_PASSWORD: optionalString.pipe(z.string().min(8).max(256).optional()),
   INTROSPECTION_CLIENTS: clientList,
   SSE_HEARTBEAT_SECONDS: int(1, 300).default(15),
+  SSE_MAX_STREAMS_PER_CLIENT: int(1, 10_000).default(10),
+  SSE_SLOW_CONSUMER_SECONDS: int(1, 600).default(30),
   CORS_ORIGINS: z
     .string()
     .default('')

@@ -54,6 +54,9 @@ export class MetricsService {
     );
     gauge('gatehouse_verified_token_cache_entries', 'Access tokens whose signature is cached as verified', () => accessTokens.verifiedCacheSize);
     gauge('gatehouse_revocation_feed_connections', 'Open /events/revocations streams', () => feed.connections);
+    gauge('gatehouse_revocation_feed_slow_consumers_dropped', 'Feed streams dropped since boot because their consumer stopped reading', () =>
+      feed.slowConsumersDropped,
+    );
     gauge('gatehouse_password_hash_queue', 'Password hashes waiting for a slot', () => hasher.queued);
     this.registerMail(mailWorker, outbox);
   }

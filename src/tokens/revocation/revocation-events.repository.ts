@@ -57,6 +57,19 @@ export class RevocationEventsRepository {
     return result._max.id ?? 0n;
   }
 
+  /**
+   * The highest id ever handed out (from the id sequence, so pruning every row does not lower
+   * it). No consumer can legitimately have seen an event id above it.
+   */
+  async newestAllocatedId(): Promise<bigint> {
+    const [row] = await this.prisma.$queryRaw<Array<{ id: bigint }>>`
+      SELECT GREATEST(
+        (SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM revocation_events_id_seq),
+        (SELECT coalesce(max(id), 0) FROM revocation_events)
+      )::bigint AS id`;
+    return row?.id ?? 0n;
+  }
+
   async deleteOlderThan(cutoff: Date): Promise<number> {
     const { count } = await this.prisma.revocationEvent.deleteMany({ where: { createdAt: { lt: cutoff } } });
     return count;

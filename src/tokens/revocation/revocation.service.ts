@@ -99,9 +99,9 @@ export class RevocationService implements OnModuleInit, OnApplicationShutdown {
     return this.repository.findAfter(cursor, limit);
   }
 
-  /** The newest stored revocation id (0 when there is none). */
+  /** The highest revocation id ever handed out, even if pruned since (0 when there is none). */
   newestId(): Promise<bigint> {
-    return this.repository.maxId();
+    return this.repository.newestAllocatedId();
   }
 
   /** Everything revoked within the last TTL + leeway, up to the newest id: a complete start. */
