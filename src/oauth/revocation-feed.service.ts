@@ -57,7 +57,7 @@ export class RevocationFeed implements OnModuleDestroy {
    * stream. Runs before any byte of it is sent, so a refusal is an ordinary JSON error.
    */
   async open(request: FeedRequest): Promise<Observable<MessageEvent>> {
-    const credential = request.caller.kind === 'client' ? `client:${request.caller.clientId}` : `admin:${request.caller.sub}`;
+    const credential = credentialOf(request.caller);
     const release = this.reserve(credential, request.signal);
     try {
       if (request.lastEventId !== undefined && request.lastEventId > (await this.revocations.newestId())) {
@@ -115,4 +115,11 @@ export class RevocationFeed implements OnModuleDestroy {
     else signal.addEventListener('abort', release);
     return release;
   }
+}
+
+/** What the stream cap counts by: one client credential, or one admin. */
+function credentialOf(caller: Caller): string {
+  if (caller.kind === 'admin') return `admin:${caller.sub}`;
+  // ClientAuthGuard lets only authenticated clients and admins through; a public caller never gets here.
+  return `${caller.kind}:${caller.clientId ?? ''}`;
 }
