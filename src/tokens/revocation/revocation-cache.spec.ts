@@ -114,4 +114,16 @@ describe('RevocationCache', () => {
     expect(sut.prune(T0 + MEMORY_MS)).toBe(0);
     expect(sut.prune(T0 + 30_000 + MEMORY_MS)).toBe(1);
   });
+
+  it('revokes UUID sessions (the compact table) until the memory window passes, then forgets them', () => {
+    const sut = new RevocationCache(MEMORY_MS);
+    const sid = '6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b';
+    sut.apply(revocation({ sid }), T0);
+    expect(sut.check(token({ sid }))).toBe('session');
+    expect(sut.check(token({ sid: '6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4c' }))).toBeUndefined();
+    expect(sut.prune(T0 + MEMORY_MS - 1)).toBe(0);
+    expect(sut.check(token({ sid }))).toBe('session');
+    expect(sut.prune(T0 + MEMORY_MS)).toBe(1);
+    expect(sut.check(token({ sid }))).toBeUndefined();
+  });
 });

@@ -1,4 +1,5 @@
 import type { Revocation } from './revocation.types.js';
+import { UuidExpiryTable } from './uuid-expiry-table.js';
 
 export interface RevocationCheck {
   sid: string;
@@ -15,13 +16,15 @@ interface UserEntry {
 }
 
 /**
- * The per-instance revocation list (DESIGN.md "The hot path", step 3): three maps, O(1)
- * lookups, no I/O. An entry is forgotten once every token it could match has expired
+ * The per-instance revocation list (DESIGN.md "The hot path", step 3): O(1) lookups, no I/O.
+ * Revoked sessions, the entry that can number in the millions, sit in a compact table of
+ * 16-byte ids with expiries in whole seconds (uuid-expiry-table.ts); user cut-offs and keys
+ * in maps. An entry is forgotten once every token it could match has expired
  * (`memoryMs` = access TTL + leeway after the revocation), so memory is bounded by
  * revocations per TTL window, not by users or sessions.
  */
 export class RevocationCache {
-  private readonly sessions = new Map<string, number>();
+  private readonly sessions = new UuidExpiryTable();
   private readonly users = new Map<string, UserEntry>();
   private readonly keys = new Map<string, number>();
 
@@ -31,7 +34,8 @@ export class RevocationCache {
     const forgetAt = Math.max(revocation.revokedAt, revocation.notBefore ?? 0) + this.memoryMs;
     if (forgetAt <= now) return;
     if (revocation.sid) {
-      this.sessions.set(revocation.sid, Math.max(forgetAt, this.sessions.get(revocation.sid) ?? 0));
+      // Whole seconds, rounded up: an entry may outlive forgetAt by < 1 s, never fall short of it.
+      this.sessions.set(revocation.sid, forgetAt / 1000);
     } else if (revocation.kid) {
       this.keys.set(revocation.kid, Math.max(forgetAt, this.keys.get(revocation.kid) ?? 0));
     } else if (revocation.sub && revocation.notBefore !== undefined) {
@@ -64,8 +68,7 @@ export class RevocationCache {
 
   /** Drops entries no live token can match any more. */
   prune(now = Date.now()): number {
-    let removed = 0;
-    for (const [sid, forgetAt] of this.sessions) if (forgetAt <= now && this.sessions.delete(sid)) removed++;
+    let removed = this.sessions.prune(Math.floor(now / 1000));
     for (const [kid, forgetAt] of this.keys) if (forgetAt <= now && this.keys.delete(kid)) removed++;
     for (const [sub, entry] of this.users) if (entry.forgetAt <= now && this.users.delete(sub)) removed++;
     return removed;
