@@ -2,49 +2,67 @@ import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { AppConfig } from '../config/app-config.js';
 import { DomainError } from '../common/domain-error.js';
-import { Transactions } from '../database/transactions.service.js';
-import { AuditService } from '../audit/audit.service.js';
 import type { RequestContext } from '../common/request-context.js';
-import { AccessTokenService } from '../tokens/access-token.service.js';
+import { AccessTokenService, type IssuedAccessToken } from '../tokens/access-token.service.js';
 import { KeyMaterial } from '../tokens/key-material.js';
+import type { LoadedKey } from '../tokens/signing-keys.service.js';
 import { deriveSuccessor, hashRefreshToken, secondsUntil } from './refresh-token.js';
+import { RotationRepository, type RotatedSession } from './rotation.repository.js';
 import { SessionsRepository, type TokenWithSession } from './sessions.repository.js';
 import { SessionsService, type IssuedTokens } from './sessions.service.js';
+
+/**
+ * Tries with a freshly loaded key after the database refused ours as revoked. A key revocation
+ * activates its replacement in the same transaction, so one reload normally settles it.
+ */
+const KEY_ATTEMPTS = 3;
 
 /**
  * Refresh rotation and theft detection (DESIGN.md "Refresh rotation and theft detection"):
  * every use rotates the token; a repeat within the grace window is a benign race and gets the
  * same successor; a later repeat is theft and ends the session.
+ *
+ * The common case is one round trip: a single statement decides and does the rotation
+ * (RotationRepository.rotate), and the access token is signed after it, with no transaction
+ * open. Only when that statement rotates nothing is the token read to tell why.
  */
 @Injectable()
 export class RefreshRotation {
   constructor(
     private readonly config: AppConfig,
     private readonly repository: SessionsRepository,
-    private readonly transactions: Transactions,
+    private readonly rotation: RotationRepository,
     private readonly accessTokens: AccessTokenService,
-    private readonly audit: AuditService,
     private readonly keyMaterial: KeyMaterial,
     private readonly sessions: SessionsService,
   ) {}
 
-  /** Rotates a refresh token. One conditional update decides the winner among concurrent calls. */
+  /** Rotates a refresh token. The database decides the winner among concurrent calls. */
   async refresh(presented: string, context: RequestContext): Promise<IssuedTokens> {
-    const found = await this.repository.findTokenByHash(hashRefreshToken(presented));
-    this.assertRefreshable(found);
-    if (found.usedAt === null) {
-      const rotated = await this.tryRotate(found, presented, context);
-      if (rotated) return rotated;
+    const tokenHash = hashRefreshToken(presented);
+    for (let attempt = 0; attempt < KEY_ATTEMPTS; attempt++) {
+      const key = this.accessTokens.signingKey();
+      const successorId = randomUUID();
+      const successor = deriveSuccessor(this.keyMaterial.successorKey, presented, successorId);
+      const now = new Date();
+      const rotated = await this.rotation.rotate({
+        tokenHash,
+        successorId,
+        successorHash: hashRefreshToken(successor),
+        kid: key.kid,
+        now,
+        ...context,
+      });
+      if (rotated) return this.tokens(rotated, this.issueAccess(rotated, key), successor, now);
+
+      // Nothing rotated: unknown, refused, already used (a concurrent request a moment ago, a
+      // repeat, or theft), or our signing key was revoked since we loaded it.
+      const found = await this.repository.findTokenByHash(tokenHash);
+      this.assertRefreshable(found);
+      if (found.usedAt !== null) return await this.repeatOrReuse(found, presented, context);
+      await this.accessTokens.reloadSigningKeys();
     }
-    // Someone rotated this token already (maybe a concurrent request a moment ago).
-    const current = await this.repository.findTokenById(found.id);
-    this.assertRefreshable(current);
-    const graceMs = this.config.get('REFRESH_REUSE_GRACE_SECONDS') * 1000;
-    if (current.usedAt && current.successorId && Date.now() - current.usedAt.getTime() <= graceMs) {
-      return await this.issueFor(current, deriveSuccessor(this.keyMaterial.successorKey, presented, current.successorId));
-    }
-    await this.revokeForReuse(current, context);
-    throw new DomainError('refresh_token_reused');
+    throw new DomainError('service_unavailable', 'No usable signing key; retry later.');
   }
 
   private assertRefreshable(found: TokenWithSession | null): asserts found is TokenWithSession {
@@ -54,52 +72,47 @@ export class RefreshRotation {
     if (found.session.expiresAt.getTime() <= Date.now()) throw new DomainError('invalid_refresh_token');
   }
 
-  private async tryRotate(found: TokenWithSession, presented: string, context: RequestContext): Promise<IssuedTokens | undefined> {
-    const now = new Date();
-    const successorId = randomUUID();
-    const successor = deriveSuccessor(this.keyMaterial.successorKey, presented, successorId);
-    const { session } = found;
-    const access = this.issueAccess(found);
-    const won = await this.transactions.run(async (tx) => {
-      if (!(await this.repository.markUsed(tx, { id: found.id, successorId, now }))) return false;
-      if (!(await this.repository.touchLive(tx, { id: session.id, now, ...context }))) {
-        throw new DomainError('session_revoked');
-      }
-      await this.repository.insertToken(tx, { id: successorId, sessionId: session.id, tokenHash: hashRefreshToken(successor) });
-      await this.repository.linkSigningKey(session.id, access.kid, tx);
-      await this.audit.record({ type: 'token_refreshed', userId: session.userId, sessionId: session.id, ...context }, tx);
-      return true;
-    });
-    if (!won) return undefined;
-    return this.tokens(found, access, successor);
+  /**
+   * The token was rotated before. Within the grace window that is a benign race (two tabs, a
+   * retried request): the same successor again, and a fresh access token. After it, theft.
+   */
+  private async repeatOrReuse(found: TokenWithSession, presented: string, context: RequestContext): Promise<IssuedTokens> {
+    const graceMs = this.config.get('REFRESH_REUSE_GRACE_SECONDS') * 1000;
+    if (!found.successorId || !found.usedAt || Date.now() - found.usedAt.getTime() > graceMs) {
+      await this.revokeForReuse(found, context);
+      throw new DomainError('refresh_token_reused');
+    }
+    const successor = deriveSuccessor(this.keyMaterial.successorKey, presented, found.successorId);
+    for (let attempt = 0; attempt < KEY_ATTEMPTS; attempt++) {
+      const key = this.accessTokens.signingKey();
+      const now = new Date();
+      // Recorded like a rotation (issue 8 #13): audited, lastUsedAt/IP updated, and the key
+      // linked, so a key revocation with revokeSessions sees this session.
+      const repeated = await this.rotation.recordRepeat({ sessionId: found.sessionId, tokenId: found.id, kid: key.kid, now, ...context });
+      if (repeated) return this.tokens(repeated, this.issueAccess(repeated, key), successor, now);
+      const current = await this.repository.findTokenById(found.id);
+      this.assertRefreshable(current);
+      await this.accessTokens.reloadSigningKeys();
+    }
+    throw new DomainError('service_unavailable', 'No usable signing key; retry later.');
   }
 
-  /** A benign repeat within the grace window: same successor, fresh access token. */
-  private async issueFor(found: TokenWithSession, successor: string): Promise<IssuedTokens> {
-    const access = this.issueAccess(found);
-    // Still a token from this key for this session: key revocation with revokeSessions must see it.
-    await this.repository.linkSigningKey(found.session.id, access.kid);
-    return this.tokens(found, access, successor);
+  /** A fresh access token for the session, with the user's role as the rotation read it. */
+  private issueAccess(rotated: RotatedSession, key: LoadedKey): IssuedAccessToken {
+    return this.accessTokens.issue(
+      { userId: rotated.user.id, sessionId: rotated.sessionId, role: rotated.user.role, sessionCreatedAt: rotated.createdAt },
+      key,
+    );
   }
 
-  /** A fresh access token for the token's session, with the user's current role. */
-  private issueAccess({ session }: TokenWithSession) {
-    return this.accessTokens.issue({
-      userId: session.userId,
-      sessionId: session.id,
-      role: session.user.role,
-      sessionCreatedAt: session.createdAt,
-    });
-  }
-
-  private tokens(found: TokenWithSession, access: { token: string; expiresIn: number }, refreshToken: string): IssuedTokens {
+  private tokens(rotated: RotatedSession, access: IssuedAccessToken, refreshToken: string, now: Date): IssuedTokens {
     return {
       accessToken: access.token,
       expiresIn: access.expiresIn,
       refreshToken,
-      refreshExpiresIn: secondsUntil(found.session.expiresAt, new Date()),
-      sessionId: found.session.id,
-      user: found.session.user,
+      refreshExpiresIn: secondsUntil(rotated.expiresAt, now),
+      sessionId: rotated.sessionId,
+      user: rotated.user,
     };
   }
 

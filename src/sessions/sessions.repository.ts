@@ -97,8 +97,19 @@ export class SessionsRepository {
     return count === 1;
   }
 
+  /**
+   * Holds `kid`'s row (FOR SHARE) for the rest of the transaction if the key is not revoked.
+   * A key revocation takes the row FOR UPDATE before it revokes the key's sessions, so a session
+   * linked to the key under this lock commits before that sweep (which then ends it), and no
+   * transaction signs with the key once its revocation has committed (issue 8 #5).
+   */
+  async shareUnrevokedKey(tx: Tx, kid: string): Promise<boolean> {
+    const rows = await tx.$queryRaw<Array<{ kid: string }>>`SELECT kid FROM signing_keys WHERE kid = ${kid} AND status <> 'revoked' FOR SHARE`;
+    return rows.length === 1;
+  }
+
   /** Remembers that `kid` signed a token for the session (for key revocation with revokeSessions). */
-  async linkSigningKey(sessionId: string, kid: string, tx: Tx = this.prisma): Promise<void> {
+  async linkSigningKey(tx: Tx, sessionId: string, kid: string): Promise<void> {
     await tx.$executeRaw`INSERT INTO session_signing_keys (session_id, kid) VALUES (${sessionId}::uuid, ${kid}) ON CONFLICT DO NOTHING`;
   }
 

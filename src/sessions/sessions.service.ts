@@ -14,7 +14,13 @@ import type { RevocationReason } from '../tokens/revocation/revocation.types.js'
 import { generateRefreshToken, hashRefreshToken, secondsUntil } from './refresh-token.js';
 import { SessionsRepository } from './sessions.repository.js';
 
+/** Attempts with a freshly loaded key after the database refused ours as revoked. */
+const KEY_ATTEMPTS = 3;
+
 export type SessionUser = User;
+
+/** The user fields a token response is built from (a full row at login; what a refresh reads back). */
+export type UserSummary = Pick<User, 'id' | 'email' | 'name' | 'role' | 'status' | 'createdAt'>;
 
 export interface IssuedTokens {
   accessToken: string;
@@ -22,8 +28,8 @@ export interface IssuedTokens {
   refreshToken: string;
   refreshExpiresIn: number;
   sessionId: string;
-  /** The user row as of this refresh (login passes its own); callers map it for responses. */
-  user: User;
+  /** The user as of this login or refresh; callers map it for responses. */
+  user: UserSummary;
 }
 
 export interface RefreshIntrospection {
@@ -72,9 +78,19 @@ export class SessionsService {
 
   /** Opens a session for an authenticated user (login). */
   async start(user: SessionUser, context: RequestContext): Promise<IssuedTokens> {
+    for (let attempt = 0; attempt < KEY_ATTEMPTS; attempt++) {
+      const started = await this.tryStart(user, context);
+      if (started) return started;
+      // Our signing key was revoked since we loaded it: nothing was written; re-read the keys.
+      await this.accessTokens.reloadSigningKeys();
+    }
+    throw new DomainError('service_unavailable', 'No usable signing key; retry later.');
+  }
+
+  private async tryStart(user: SessionUser, context: RequestContext): Promise<IssuedTokens | undefined> {
     const sessionId = randomUUID();
     const refreshToken = generateRefreshToken();
-    const { access, now, expiresAt, current } = await this.transactions.run(async (tx) => {
+    const started = await this.transactions.run(async (tx) => {
       // A user-wide revocation (logout-all, password or role change, suspension, deletion) cuts
       // off tokens by auth_time. Holding the user row while the session is created, and reading
       // the clock, role and status under that lock, puts the session wholly before such a
@@ -85,23 +101,28 @@ export class SessionsService {
       // committed meanwhile, revoking every session), that check no longer opens the account.
       if (!current || current.passwordHash !== user.passwordHash) throw new DomainError('invalid_credentials');
       if (current.status === 'suspended') throw new DomainError('account_suspended');
+      // The same for key revocation: the key is held while it signs and is linked to the session.
+      const key = this.accessTokens.signingKey();
+      if (!(await this.repository.shareUnrevokedKey(tx, key.kid))) return undefined;
       // The database's clock, as for cut-offs: one clock for every instance, so skew between
       // instances can never put a session on the wrong side of a cut-off.
       const now = await this.repository.clock(tx);
       const expiresAt = new Date(now.getTime() + this.config.get('REFRESH_TOKEN_TTL_SECONDS') * 1000);
-      const access = this.accessTokens.issue({ userId: current.id, sessionId, role: current.role, sessionCreatedAt: now });
+      const access = this.accessTokens.issue({ userId: current.id, sessionId, role: current.role, sessionCreatedAt: now }, key);
       await this.repository.create(
         tx,
         { id: sessionId, userId: current.id, createdAt: now, expiresAt, userAgent: context.userAgent, ip: context.ip },
         hashRefreshToken(refreshToken),
         randomUUID(),
       );
-      await this.repository.linkSigningKey(sessionId, access.kid, tx);
+      await this.repository.linkSigningKey(tx, sessionId, access.kid);
       await this.audit.record({ type: 'login_succeeded', userId: current.id, sessionId, ...context }, tx);
       // A revocation waiting for this lock must read a later millisecond than this auth_time.
       await this.repository.clockPast(tx, now);
       return { access, now, expiresAt, current };
     });
+    if (!started) return undefined;
+    const { access, now, expiresAt, current } = started;
     return {
       accessToken: access.token,
       expiresIn: access.expiresIn,
@@ -186,8 +207,8 @@ export class SessionsService {
    * Inside the caller's revoking transaction: revokes every session that received a token
    * signed by `kid`. Only sessions used within the last access TTL can still hold a live token,
    * so only those need a cache entry; the rest are merely closed for refresh. A benign repeat
-   * hands out tokens up to the grace window after the rotation it repeats, without touching
-   * lastUsedAt. Returns how many sessions it closed.
+   * records its use too (lastUsedAt); the grace window is kept as a margin on top. Returns how
+   * many sessions it closed.
    */
   async revokeAllForKeyIn(tx: Tx, revoke: Revoker, kid: string): Promise<number> {
     const now = new Date();

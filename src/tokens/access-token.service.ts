@@ -4,7 +4,7 @@ import { JwtService } from '@nestjs/jwt';
 import { AppConfig } from '../config/app-config.js';
 import { DomainError } from '../common/domain-error.js';
 import { RevocationService } from './revocation/revocation.service.js';
-import { SigningKeysService } from './signing-keys.service.js';
+import { SigningKeysService, type LoadedKey } from './signing-keys.service.js';
 import { VerifiedTokenCache } from './verified-token-cache.js';
 
 export type Role = 'user' | 'admin';
@@ -75,8 +75,20 @@ export class AccessTokenService implements OnModuleDestroy {
     return this.verified.size;
   }
 
-  issue(subject: { userId: string; sessionId: string; role: Role; sessionCreatedAt: Date }): IssuedAccessToken {
-    const key = this.keys.active;
+  /**
+   * The key new tokens are signed with. Callers that record which key signed a session's token
+   * (issue 8 #5) take it first, check it is not revoked in their database write, then sign with it.
+   */
+  signingKey(): LoadedKey {
+    return this.keys.active;
+  }
+
+  /** The database said our signing key is revoked: re-read the keys before signing again. */
+  async reloadSigningKeys(): Promise<void> {
+    await this.keys.reload();
+  }
+
+  issue(subject: { userId: string; sessionId: string; role: Role; sessionCreatedAt: Date }, key: LoadedKey = this.keys.active): IssuedAccessToken {
     const token = this.jwt.sign(
       {
         sub: subject.userId,

@@ -38,8 +38,14 @@ export class SigningKeysRepository {
     return tx.signingKey.findFirst({ where: { status: 'active' }, orderBy: { createdAt: 'desc' } });
   }
 
-  findByKid(tx: Tx, kid: string): Promise<SigningKey | null> {
-    return tx.signingKey.findUnique({ where: { kid } });
+  /**
+   * Reads the key with its row locked FOR UPDATE until commit: every login, refresh or repeat
+   * that signs with it holds the row FOR SHARE while it links the key to its session, so once
+   * this returns, no such write is in flight and none can start until the revocation commits.
+   */
+  async findByKidForUpdate(tx: Tx, kid: string): Promise<SigningKey | null> {
+    const locked = await tx.$queryRaw<Array<{ kid: string }>>`SELECT kid FROM signing_keys WHERE kid = ${kid} FOR UPDATE`;
+    return locked.length === 0 ? null : tx.signingKey.findUnique({ where: { kid } });
   }
 
   create(tx: Tx, key: NewSigningKey): Promise<SigningKey> {

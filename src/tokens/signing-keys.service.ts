@@ -141,7 +141,7 @@ export class SigningKeysService implements OnModuleInit {
    */
   async revokeIn(tx: Tx, revoke: Revoker, kid: string): Promise<{ replacedBy?: string } | undefined | false> {
     await this.repository.lock(tx);
-    const key = await this.repository.findByKid(tx, kid);
+    const key = await this.repository.findByKidForUpdate(tx, kid);
     if (!key) return undefined;
     if (key.status === 'revoked') return false;
     let replacedBy: string | undefined;

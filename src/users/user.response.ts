@@ -10,7 +10,10 @@ export interface UserResponse {
   createdAt: string;
 }
 
-export function toUserResponse(user: User): UserResponse {
+/** The user fields a response is built from (a full row, or the ones a refresh reads back). */
+export type UserSummary = Pick<User, 'id' | 'email' | 'name' | 'role' | 'status' | 'createdAt'>;
+
+export function toUserResponse(user: UserSummary): UserResponse {
   return {
     id: user.id,
     email: user.email,

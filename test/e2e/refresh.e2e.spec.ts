@@ -130,6 +130,33 @@ describe('rotation', () => {
     expect((await sessionRow(t, me.sessionId))?.revoked_at).toBeNull();
     expect(await t.sql('SELECT count(*)::int AS n FROM refresh_tokens WHERE session_id = $1', [me.sessionId])).toEqual([{ n: 2 }]);
   });
+
+  it('a repeat within the grace window is audited and records the session\'s use (issue 8 #13)', async () => {
+    const me = await createLoggedIn(t);
+    const first = await t.http.post('/auth/refresh').set('User-Agent', 'first-tab').send({ refreshToken: me.refreshToken });
+    expect(first.status).toBe(200);
+    const afterFirst = await sessionRow(t, me.sessionId);
+    await sleep(20);
+    const second = await t.http.post('/auth/refresh').set('User-Agent', 'second-tab').send({ refreshToken: me.refreshToken });
+    expect(second.status, JSON.stringify(second.body)).toBe(200);
+
+    const [row] = await t.sql<{ last_used_at: Date; user_agent: string; ip: string | null }>(
+      'SELECT last_used_at, user_agent, ip FROM sessions WHERE id = $1',
+      [me.sessionId],
+    );
+    expect(row!.last_used_at.getTime()).toBeGreaterThan(afterFirst!.last_used_at.getTime());
+    expect(row!.user_agent).toBe('second-tab');
+    expect(row!.ip).toEqual(expect.any(String));
+    const audit = await t.sql<{ type: string; user_id: string; user_agent: string; details: { tokenId: string } | null }>(
+      `SELECT type, user_id, user_agent, details FROM audit_events WHERE session_id = $1 AND type LIKE 'token_refresh%' ORDER BY id`,
+      [me.sessionId],
+    );
+    const presented = await tokenRow(t, me.refreshToken);
+    expect(audit).toEqual([
+      { type: 'token_refreshed', user_id: me.id, user_agent: 'first-tab', details: null },
+      { type: 'token_refresh_repeated', user_id: me.id, user_agent: 'second-tab', details: { tokenId: presented!.id } },
+    ]);
+  });
 });
 
 describe('reuse after the grace window', () => {
