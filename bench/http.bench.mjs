@@ -21,7 +21,7 @@ function line(label, result) {
 const database = await benchDatabase();
 let server;
 try {
-  server = await startServer(4201, {
+  server = await startServer({
     DATABASE_URL: database.url,
     BCRYPT_COST: '12',
     PASSWORD_HASH_QUEUE_TIMEOUT_MS: '60000',
@@ -46,7 +46,7 @@ try {
   line('GET /auth/session during a login flood', duringResult);
   line('POST /auth/login flood (bcrypt cost 12)', floodResult);
 } finally {
-  server?.child.kill('SIGTERM');
+  await server?.child.stop();
   await sleep(500);
   await database.drop();
 }

@@ -41,8 +41,8 @@ async function measure(label, a, b, jitterMs = 0) {
 
 const database = await benchDatabase();
 const children = [];
-const startInstance = async (port, env) => {
-  const server = await startServer(port, {
+const startInstance = async (env) => {
+  const server = await startServer({
     DATABASE_URL: database.url,
     BCRYPT_COST: '4',
     REVOCATION_CHANNEL: `gatehouse-bench:${database.name}`,
@@ -52,9 +52,9 @@ const startInstance = async (port, env) => {
   return server;
 };
 try {
-  const a = await startInstance(4101, { REDIS_URL });
-  const b = await startInstance(4102, { REDIS_URL });
-  const c = await startInstance(4103, { REDIS_URL: '', REVOCATION_SYNC_INTERVAL_MS: '1000' });
+  const a = await startInstance({ REDIS_URL });
+  const b = await startInstance({ REDIS_URL });
+  const c = await startInstance({ REDIS_URL: '', REVOCATION_SYNC_INTERVAL_MS: '1000' });
   console.log(`revocation propagation, ${ROUNDS} logouts each: revoke answered on A -> other instance rejects the token`);
   console.log('(each figure includes one polling request, ~1-2 ms; A -> A shows that floor)');
   await measure('A -> B, Redis pub/sub (sync 1000 ms)', a, b);

@@ -1,7 +1,15 @@
 // Shared by the server benchmarks: a throwaway database and real server processes (dist/main.js).
 import { spawn } from 'node:child_process';
+import http from 'node:http';
+import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
+
+/**
+ * The build whose server is measured: this checkout by default, or another one (BENCH_ROOT,
+ * e.g. a copy of the previous build) to take before/after figures back to back.
+ */
+export const BENCH_ROOT = path.resolve(process.env.BENCH_ROOT || '.');
 
 const ADMIN_URL = process.env.BENCH_DATABASE_URL || 'postgresql://postgres@127.0.0.1:5432/postgres';
 
@@ -24,9 +32,26 @@ export async function benchDatabase() {
   return { name, url: url.toString(), drop: () => admin(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`) };
 }
 
-/** Starts `node dist/main.js` on `port` and resolves once /health/ready answers. */
-export async function startServer(port, env) {
-  const child = spawn(process.execPath, ['dist/main.js'], {
+/** A free port on 127.0.0.1 (bound once, then released for the server to take). */
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = http.createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+    server.on('error', reject);
+  });
+}
+
+/**
+ * Starts `node dist/main.js` (of BENCH_ROOT) on a free port and resolves once /health/ready
+ * answers. `nodeArgs` go to node itself (e.g. --cpu-prof).
+ */
+export async function startServer(env, { nodeArgs = [] } = {}) {
+  const port = await freePort();
+  const child = spawn(process.execPath, [...nodeArgs, path.join(BENCH_ROOT, 'dist/main.js')], {
+    cwd: BENCH_ROOT,
     env: {
       ...process.env,
       PORT: String(port),
@@ -39,6 +64,11 @@ export async function startServer(port, env) {
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   const base = `http://127.0.0.1:${port}`;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    await Promise.race([exited, sleep(10_000)]);
+  };
   for (let i = 0; i < 200; i++) {
     try {
       if ((await fetch(`${base}/health/ready`)).ok) return { base, child };
@@ -52,3 +82,57 @@ export async function startServer(port, env) {
 }
 
 export const json = (body) => ({ method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+
+/** A keep-alive HTTP client for load loops (fetch's per-request overhead would cap the figures). */
+const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
+export function request(base, method, pathname, { body, headers = {} } = {}) {
+  return new Promise((resolve, reject) => {
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    const req = http.request(
+      `${base}${pathname}`,
+      {
+        method,
+        agent,
+        headers: payload === undefined ? headers : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload), ...headers },
+      },
+      (res) => {
+        const chunks = [];
+        res.on('data', (chunk) => chunks.push(chunk));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          let parsed;
+          try {
+            parsed = text ? JSON.parse(text) : undefined;
+          } catch {
+            parsed = text;
+          }
+          resolve({ status: res.statusCode, body: parsed });
+        });
+      },
+    );
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
+export function percentile(sorted, p) {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+/** Registers `count` users and logs each in `sessionsEach` times; returns their refresh tokens. */
+export async function loggedInSessions(base, { users, sessionsEach, tag }) {
+  const password = 'bench-password-123';
+  const tokens = [];
+  for (let u = 0; u < users; u++) {
+    const email = `bench-${tag}-${u}-${Date.now()}@example.test`;
+    const registered = await request(base, 'POST', '/auth/register', { body: { email, password } });
+    if (registered.status !== 201) throw new Error(`register answered ${registered.status}`);
+    for (let s = 0; s < sessionsEach; s++) {
+      const login = await request(base, 'POST', '/auth/login', { body: { email, password } });
+      if (login.status !== 200) throw new Error(`login answered ${login.status}`);
+      tokens.push({ email, password, ...login.body });
+    }
+  }
+  return tokens;
+}
