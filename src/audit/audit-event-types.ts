@@ -8,6 +8,7 @@ export const AUDIT_EVENT_TYPES = [
   'login_succeeded',
   'login_failed',
   'token_refreshed',
+  'token_refresh_repeated',
   'refresh_token_reused',
   'logout',
   'logout_all',

@@ -1,6 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { PrismaService } from '../database/prisma.service.js';
+import type { AuditEventType } from '../audit/audit-event-types.js';
 import type { Role, UserStatus } from '../generated/prisma/client.js';
+
+// Audit rows these statements write (typed: the one list of event types).
+const REFRESHED: AuditEventType = 'token_refreshed';
+const REPEATED: AuditEventType = 'token_refresh_repeated';
 
 /** What a rotation or a repeat needs to issue its access token and answer the client. */
 export interface RotatedSession {
@@ -83,7 +88,7 @@ export class RotationRepository {
         ON CONFLICT DO NOTHING
       ), audited AS (
         INSERT INTO audit_events (type, user_id, session_id, ip, user_agent)
-        SELECT 'token_refreshed', live.user_id, touched.id, ${params.ip ?? null}, ${params.userAgent ?? null}
+        SELECT ${REFRESHED}, live.user_id, touched.id, ${params.ip ?? null}, ${params.userAgent ?? null}
         FROM touched JOIN live ON live.session_id = touched.id
       )
       SELECT live.session_id, live.created_at AS session_created_at, live.expires_at,
@@ -121,7 +126,7 @@ export class RotationRepository {
         ON CONFLICT DO NOTHING
       ), audited AS (
         INSERT INTO audit_events (type, user_id, session_id, ip, user_agent, details)
-        SELECT 'token_refresh_repeated', user_id, id, ${params.ip ?? null}, ${params.userAgent ?? null},
+        SELECT ${REPEATED}, user_id, id, ${params.ip ?? null}, ${params.userAgent ?? null},
                jsonb_build_object('tokenId', ${params.tokenId}::text)
         FROM touched
       )

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLoggedIn, createUser, loginAs, type LoggedIn, type TestUser } from '../support/factories.js';
 import { createTestDatabase, startApp, type TestApp } from '../support/test-app.js';
 
-const kidOf = (token: string) => JSON.parse(Buffer.from(token.split('.')[0]!, 'base64url').toString()).kid as string;
+const kidOf = (token: string) => JSON.parse(Buffer.from(token.split('.')[0], 'base64url').toString()).kid as string;
 
 interface Issued {
   startedAt: number;
@@ -42,7 +42,7 @@ describe('key revocation with revokeSessions=true racing logins and refreshes', 
     // One chain per worker: log in, refresh a few times, log in again; a refused refresh (its
     // session was revoked with the key) starts over with a login.
     async function worker(index: number): Promise<void> {
-      const user = users[index % users.length]!;
+      const user = users[index % users.length];
       let current: Issued | undefined;
       for (let step = 0; Date.now() < stopAt; step++) {
         const t = (index + step) % 2 === 0 ? a : b;

@@ -144,9 +144,9 @@ describe('rotation', () => {
       'SELECT last_used_at, user_agent, ip FROM sessions WHERE id = $1',
       [me.sessionId],
     );
-    expect(row!.last_used_at.getTime()).toBeGreaterThan(afterFirst!.last_used_at.getTime());
-    expect(row!.user_agent).toBe('second-tab');
-    expect(row!.ip).toEqual(expect.any(String));
+    expect(row.last_used_at.getTime()).toBeGreaterThan(afterFirst.last_used_at.getTime());
+    expect(row.user_agent).toBe('second-tab');
+    expect(row.ip).toEqual(expect.any(String));
     const audit = await t.sql<{ type: string; user_id: string; user_agent: string; details: { tokenId: string } | null }>(
       `SELECT type, user_id, user_agent, details FROM audit_events WHERE session_id = $1 AND type LIKE 'token_refresh%' ORDER BY id`,
       [me.sessionId],

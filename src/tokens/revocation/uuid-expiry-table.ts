@@ -45,7 +45,7 @@ export class UuidExpiryTable {
     if (this.expiries[slot] === 0) {
       this.store(slot, this.scratch, expiry);
       this.count++;
-    } else if (expiry > this.expiries[slot]!) {
+    } else if (expiry > this.expiries[slot]) {
       this.expiries[slot] = expiry;
     }
   }
@@ -62,7 +62,7 @@ export class UuidExpiryTable {
     for (const [id, expiry] of this.others) if (expiry <= nowSeconds && this.others.delete(id)) removed++;
     let live = 0;
     for (let slot = 0; slot < this.expiries.length; slot++) {
-      const expiry = this.expiries[slot]!;
+      const expiry = this.expiries[slot];
       if (expiry === 0) continue;
       if (expiry <= nowSeconds) removed++;
       else live++;
@@ -94,7 +94,7 @@ export class UuidExpiryTable {
   private reinsert(oldWords: Uint32Array, oldExpiries: Uint32Array, nowSeconds: number): void {
     const key = new Uint32Array(4);
     for (let slot = 0; slot < oldExpiries.length; slot++) {
-      const expiry = oldExpiries[slot]!;
+      const expiry = oldExpiries[slot];
       if (expiry === 0 || expiry <= nowSeconds) continue;
       key.set(oldWords.subarray(slot * 4, slot * 4 + 4));
       this.store(this.find(key), key, expiry);
@@ -104,10 +104,10 @@ export class UuidExpiryTable {
 
   /** The slot holding `key`, or the empty slot where it would go. */
   private find(key: Uint32Array): number {
-    const a = key[0]!;
-    const b = key[1]!;
-    const c = key[2]!;
-    const d = key[3]!;
+    const a = key[0];
+    const b = key[1];
+    const c = key[2];
+    const d = key[3];
     let slot = mix(a, b, c, d) & this.mask;
     for (;;) {
       if (this.expiries[slot] === 0) return slot;
