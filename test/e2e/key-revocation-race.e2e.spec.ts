@@ -37,14 +37,23 @@ describe('key revocation with revokeSessions=true racing logins and refreshes', 
     const kid = kidOf(admin.accessToken);
     const issued: Issued[] = [];
     const failures: string[] = [];
-    let stopAt = Number.POSITIVE_INFINITY;
+    // Load-independent pacing: revoke once every worker has been issued tokens, stop once every
+    // worker has finished two requests started after the revoke answered (or after 20 s).
+    let revokeAnsweredAt = Number.POSITIVE_INFINITY;
+    const hardStop = Date.now() + 20_000;
+    const issuedBy = new Map<number, Issued[]>();
+    const record = (index: number, entry: Issued) => {
+      issued.push(entry);
+      issuedBy.set(index, [...(issuedBy.get(index) ?? []), entry]);
+    };
+    const startedAfter = (index: number) => (issuedBy.get(index) ?? []).filter((entry) => entry.startedAt > revokeAnsweredAt).length;
 
     // One chain per worker: log in, refresh a few times, log in again; a refused refresh (its
     // session was revoked with the key) starts over with a login.
     async function worker(index: number): Promise<void> {
       const user = users[index % users.length];
       let current: Issued | undefined;
-      for (let step = 0; Date.now() < stopAt; step++) {
+      for (let step = 0; startedAfter(index) < 2 && Date.now() < hardStop; step++) {
         const t = (index + step) % 2 === 0 ? a : b;
         const startedAt = Date.now();
         if (!current || step % 5 === 0) {
@@ -54,13 +63,13 @@ describe('key revocation with revokeSessions=true racing logins and refreshes', 
           });
           if (!login) continue;
           current = { startedAt, kid: kidOf(login.accessToken), sessionId: login.sessionId, refreshToken: login.refreshToken };
-          issued.push(current);
+          record(index, current);
           continue;
         }
         const res = await t.http.post('/auth/refresh').send({ refreshToken: current.refreshToken });
         if (res.status === 200) {
           current = { startedAt, kid: kidOf(res.body.accessToken), sessionId: res.body.sessionId, refreshToken: res.body.refreshToken };
-          issued.push(current);
+          record(index, current);
         } else if (res.status === 401 && res.body.code === 'session_revoked') {
           current = undefined;
         } else {
@@ -71,11 +80,10 @@ describe('key revocation with revokeSessions=true racing logins and refreshes', 
     }
 
     const workers = Array.from({ length: 8 }, (_, index) => worker(index));
-    await new Promise((resolve) => setTimeout(resolve, 600));
+    while (issuedBy.size < 8 && Date.now() < hardStop) await new Promise((resolve) => setTimeout(resolve, 10));
     const revoke = await a.http.post(`/admin/keys/${kid}/revoke`).query({ revokeSessions: 'true' }).set(admin.bearer);
-    const revokeAnsweredAt = Date.now();
+    revokeAnsweredAt = Date.now();
     expect(revoke.status, JSON.stringify(revoke.body)).toBe(204);
-    stopAt = Date.now() + 800;
     await Promise.all(workers);
 
     expect(failures).toEqual([]);
