@@ -6,13 +6,13 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { AppModule } from './app.module.js';
 import { AllExceptionsFilter } from './common/all-exceptions.filter.js';
+import { JSON_BODY_LIMIT_BYTES, registerBodyParsers } from './common/body-parsers.js';
 import { DomainError } from './common/domain-error.js';
 import { createValidationPipe } from './common/validation.js';
 import { MetricsService } from './metrics/metrics.service.js';
 import { RevocationFeed } from './oauth/revocation-feed.service.js';
 import type { AppConfig } from './config/app-config.js';
 
-export const BODY_LIMIT_BYTES = 100 * 1024;
 const FORM_ROUTES = new Set(['/oauth/revoke', '/oauth/introspect']);
 
 /**
@@ -21,7 +21,7 @@ const FORM_ROUTES = new Set(['/oauth/revoke', '/oauth/introspect']);
  */
 export async function createApp(config: AppConfig, logger: LoggerService | false = false): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({
-    bodyLimit: BODY_LIMIT_BYTES,
+    bodyLimit: JSON_BODY_LIMIT_BYTES,
     trustProxy: config.get('TRUST_PROXY'),
     // Nest logs through the logger below; Fastify's own request log stays off on the hot path.
     logger: false,
@@ -34,6 +34,7 @@ export async function createApp(config: AppConfig, logger: LoggerService | false
     abortOnError: false,
   });
   const fastify = app.getHttpAdapter().getInstance();
+  registerBodyParsers(app);
   await app.register(fastifyCookie);
   await app.register(fastifyCors, {
     origin: config.get('CORS_ORIGINS'),
