@@ -8,6 +8,7 @@ import { AppModule } from './app.module.js';
 import { AllExceptionsFilter } from './common/all-exceptions.filter.js';
 import { JSON_BODY_LIMIT_BYTES, registerBodyParsers } from './common/body-parsers.js';
 import { DomainError } from './common/domain-error.js';
+import { answerMethodNotAllowed, clientErrorHandler, frameworkErrors, refuseBadPreflights } from './common/framework-errors.js';
 import { createValidationPipe } from './common/validation.js';
 import { MetricsService } from './metrics/metrics.service.js';
 import { RevocationFeed } from './oauth/revocation-feed.service.js';
@@ -27,6 +28,9 @@ export async function createApp(config: AppConfig, logger: LoggerService | false
     logger: false,
     // On close, idle keep-alive sockets go at once; in-flight requests finish first.
     forceCloseConnections: 'idle',
+    // Router and HTTP-parser errors in API.md's shape, never echoing the URL (issue 8 #8).
+    frameworkErrors,
+    clientErrorHandler,
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
     logger,
@@ -35,6 +39,10 @@ export async function createApp(config: AppConfig, logger: LoggerService | false
   });
   const fastify = app.getHttpAdapter().getInstance();
   registerBodyParsers(app);
+  // JSON only: Fastify's built-in text/plain parser would hand validation a bare string.
+  fastify.removeContentTypeParser('text/plain');
+  answerMethodNotAllowed(fastify);
+  refuseBadPreflights(fastify, config.get('CORS_ORIGINS'));
   await app.register(fastifyCookie);
   await app.register(fastifyCors, {
     origin: config.get('CORS_ORIGINS'),

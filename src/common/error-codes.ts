@@ -17,6 +17,8 @@ export const ERROR_CODES = {
   csrf_rejected: { status: 403, message: 'The request lacks a valid CSRF proof.' },
   not_found: { status: 404, message: 'Not found.' },
   method_not_allowed: { status: 405, message: 'Method not allowed.' },
+  // Raised by Node's HTTP parser before Fastify has a request (issue 8 #8, #10).
+  request_timeout: { status: 408, message: 'The request did not arrive in time.' },
   email_taken: { status: 409, message: 'An account with this email already exists.' },
   last_admin: { status: 409, message: 'The last active admin cannot be removed, suspended or demoted.' },
   resync_required: {
@@ -25,6 +27,7 @@ export const ERROR_CODES = {
   },
   payload_too_large: { status: 413, message: 'The request body is too large.' },
   unsupported_media_type: { status: 415, message: 'Send the body as application/json.' },
+  headers_too_large: { status: 431, message: 'The request headers are too large.' },
   rate_limited: { status: 429, message: 'Too many requests; retry later.' },
   internal_error: { status: 500, message: 'An unexpected error occurred.' },
   service_unavailable: { status: 503, message: 'The service is temporarily unavailable; retry later.' },
