@@ -95,7 +95,7 @@ export function registerBodyParsers(app: NestFastifyApplication): void {
       );
       return;
     }
-    parseJson(request, body.toString('utf8'), (error: Error | null, parsed?: unknown) => {
+    void parseJson(request, body.toString('utf8'), (error: Error | null, parsed?: unknown) => {
       if (error) return done(error);
       try {
         refuseIllFormed(parsed);

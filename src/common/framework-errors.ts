@@ -14,7 +14,7 @@ const logger = new Logger('Errors');
 /** Fastify's router errors (bad percent-encoding, a path parameter over maxParamLength). */
 export const frameworkErrors: NonNullable<FastifyServerOptions['frameworkErrors']> = (error, _request, reply) => {
   const message = error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'A path parameter is too long.' : 'The URL is malformed.';
-  sendError(reply as FastifyReply, new DomainError('validation_failed', message), logger);
+  sendError(reply, new DomainError('validation_failed', message), logger);
 };
 
 function rawErrorResponse(code: ErrorCode, message: string): string {
@@ -71,7 +71,7 @@ export function answerMethodNotAllowed(fastify: FastifyInstance): void {
   });
   fastify.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
     if (!request.is404) return;
-    const path = request.url.split('?', 1)[0]!;
+    const path = request.url.split('?', 1)[0];
     const allowed = [...new Set(routes.filter((route) => route.pattern.test(path)).map((route) => route.method))];
     if (allowed.length > 0 && !allowed.includes(request.method)) {
       return refuse(reply, new DomainError('method_not_allowed', `This path does not take ${request.method}.`, { headers: { allow: allowed.join(', ') } }));
