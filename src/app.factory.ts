@@ -9,6 +9,7 @@ import { AllExceptionsFilter } from './common/all-exceptions.filter.js';
 import { JSON_BODY_LIMIT_BYTES, registerBodyParsers } from './common/body-parsers.js';
 import { DomainError } from './common/domain-error.js';
 import { answerMethodNotAllowed, clientErrorHandler, frameworkErrors, refuseBadPreflights } from './common/framework-errors.js';
+import { registerSecurityHeaders } from './common/security-headers.js';
 import { createValidationPipe } from './common/validation.js';
 import { MetricsService } from './metrics/metrics.service.js';
 import { RevocationFeed } from './oauth/revocation-feed.service.js';
@@ -38,6 +39,7 @@ export async function createApp(config: AppConfig, logger: LoggerService | false
     abortOnError: false,
   });
   const fastify = app.getHttpAdapter().getInstance();
+  await registerSecurityHeaders(app);
   registerBodyParsers(app);
   // JSON only: Fastify's built-in text/plain parser would hand validation a bare string.
   fastify.removeContentTypeParser('text/plain');

@@ -96,7 +96,8 @@ export class AuthController {
   ) {
     const cookieMode = cameFromCookie || this.cookie.wantsCookie(request);
     if (cookieMode) this.cookie.set(reply, issued.refreshToken, issued.refreshExpiresIn);
-    reply.header('cache-control', 'no-store');
+    // RFC 6749 5.1: token responses must not be cached, also by HTTP/1.0 caches.
+    reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
     return toTokenResponse(issued, !cookieMode);
   }
 }

@@ -40,6 +40,7 @@ export class OAuthController {
   @Post('oauth/introspect')
   @HttpCode(200)
   @Header('cache-control', 'no-store')
+  @Header('pragma', 'no-cache')
   introspect(@Body(oauthBodyPipe(TokenRequestDto)) body: TokenRequest) {
     return this.oauth.introspect(body.token);
   }
