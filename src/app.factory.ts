@@ -11,6 +11,8 @@ import { DomainError } from './common/domain-error.js';
 import { answerMethodNotAllowed, clientErrorHandler, frameworkErrors, refuseBadPreflights } from './common/framework-errors.js';
 import { registerSecurityHeaders } from './common/security-headers.js';
 import { createValidationPipe } from './common/validation.js';
+import { toFastifyTrustProxy } from './config/trust-proxy.js';
+import { httpTimeouts } from './common/http-timeouts.js';
 import { MetricsService } from './metrics/metrics.service.js';
 import { RevocationFeed } from './oauth/revocation-feed.service.js';
 import type { AppConfig } from './config/app-config.js';
@@ -24,7 +26,7 @@ const FORM_ROUTES = new Set(['/oauth/revoke', '/oauth/introspect']);
 export async function createApp(config: AppConfig, logger: LoggerService | false = false): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({
     bodyLimit: JSON_BODY_LIMIT_BYTES,
-    trustProxy: config.get('TRUST_PROXY'),
+    trustProxy: toFastifyTrustProxy(config.get('TRUST_PROXY')),
     // Nest logs through the logger below; Fastify's own request log stays off on the hot path.
     logger: false,
     // On close, idle keep-alive sockets go at once; in-flight requests finish first.
@@ -32,6 +34,7 @@ export async function createApp(config: AppConfig, logger: LoggerService | false
     // Router and HTTP-parser errors in API.md's shape, never echoing the URL (issue 8 #8).
     frameworkErrors,
     clientErrorHandler,
+    ...httpTimeouts(config),
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
     logger,
@@ -56,16 +59,8 @@ export async function createApp(config: AppConfig, logger: LoggerService | false
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new AllExceptionsFilter());
 
-  const document = SwaggerModule.createDocument(
-    app,
-    new DocumentBuilder()
-      .setTitle('Gatehouse')
-      .setDescription('Auth server whose revoked tokens stop working at once.')
-      .setVersion('1')
-      .addBearerAuth()
-      .build(),
-  );
-  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
+  // Public API documentation only where wanted: DOCS_ENABLED, default off in production (issue 8 #11).
+  if (config.docsEnabled) setUpDocs(app);
 
   // JSON in and out (API.md); only the two RFC endpoints also take form bodies, as their RFCs require.
   fastify.addHook('preValidation', async (request) => {
@@ -89,4 +84,17 @@ export async function createApp(config: AppConfig, logger: LoggerService | false
   await app.init();
   await fastify.ready();
   return app;
+}
+
+function setUpDocs(app: NestFastifyApplication): void {
+  const document = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle('Gatehouse')
+      .setDescription('Auth server whose revoked tokens stop working at once.')
+      .setVersion('1')
+      .addBearerAuth()
+      .build(),
+  );
+  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
 }

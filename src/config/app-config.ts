@@ -28,6 +28,21 @@ export class AppConfig {
     return (this.values.PUBLIC_APP_URL ?? this.values.JWT_ISSUER).replace(/\/+$/, '');
   }
 
+  /** /docs and /docs-json: on outside production unless DOCS_ENABLED=false, off in production unless true. */
+  get docsEnabled(): boolean {
+    return this.values.DOCS_ENABLED ?? !this.isProduction;
+  }
+
+  /**
+   * Where /metrics is served: on its own listener (METRICS_PORT), on the API port behind a bearer
+   * (METRICS_TOKEN), publicly outside production only, and not at all in production without either.
+   */
+  get metricsExposure(): 'own-port' | 'token' | 'public' | 'off' {
+    if (this.values.METRICS_PORT !== undefined) return 'own-port';
+    if (this.values.METRICS_TOKEN) return 'token';
+    return this.isProduction ? 'off' : 'public';
+  }
+
   /** How long a revocation must be remembered: a token older than this has expired anyway. */
   get revocationMemoryMs(): number {
     return (this.values.ACCESS_TOKEN_TTL_SECONDS + this.values.CLOCK_SKEW_SECONDS) * 1000;

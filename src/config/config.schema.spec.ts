@@ -64,7 +64,7 @@ describe('parseConfig', () => {
     });
     expect(sut.PORT).toBe(8080);
     expect(sut.COOKIE_SECURE).toBe(false);
-    expect(sut.TRUST_PROXY).toBe(true);
+    expect(sut.TRUST_PROXY).toBe(1); // one hop, not "every hop" (issue 8 #4)
     expect(sut.CORS_ORIGINS).toEqual(['https://a.example', 'https://b.example']);
     expect([...sut.INTROSPECTION_CLIENTS]).toEqual([['api', 's3cret'], ['billing', 'other:colon']]);
     expect(sut.DATABASE_URL).toBe('postgresql://u:p@db:5432/gatehouse');
@@ -94,6 +94,14 @@ describe('parseConfig', () => {
     ['MAIL_FROM', 'no address here'],
     ['PUBLIC_APP_URL', 'ftp://app.example'],
     ['MAIL_POLL_INTERVAL_MS', '0'],
+    ['TRUST_PROXY', 'yes'],
+    ['TRUST_PROXY', '10.0.0.0/33'],
+    ['TRUST_PROXY', '0'],
+    ['TRUST_PROXY', '1.5'],
+    ['METRICS_TOKEN', 'short'],
+    ['METRICS_PORT', '70000'],
+    ['REQUEST_TIMEOUT_MS', '10'],
+    ['DOCS_ENABLED', 'maybe'],
   ])('rejects a bad %s (%s) with a message naming the variable', (name, value) => {
     const env: Record<string, string> = { [name]: value };
     if (name === 'BOOTSTRAP_ADMIN_EMAIL') env.BOOTSTRAP_ADMIN_PASSWORD = 'long-enough-password';
@@ -145,5 +153,28 @@ describe('parseConfig', () => {
   it('never echoes a secret value in its error message', () => {
     const error = parseError({ NODE_ENV: 'production', KEY_ENCRYPTION_SECRET: 'placeholder-secret-value-that-is-long-enough' });
     expect(error.message).not.toContain('placeholder-secret-value-that-is-long-enough');
+  });
+
+  describe('TRUST_PROXY (issue 8 #4: Fastify trustProxy semantics)', () => {
+    it.each([
+      ['false', false],
+      ['', false],
+      ['2', 2],
+      ['10.0.0.0/8', ['10.0.0.0/8']],
+      [' 10.0.0.1, 192.168.0.0/16 ,fd00::/8', ['10.0.0.1', '192.168.0.0/16', 'fd00::/8']],
+      ['loopback,uniquelocal', ['loopback', 'uniquelocal']],
+      ['true', true],
+    ])('%j parses to %j outside production', (raw, parsed) => {
+      expect(parseConfig({ TRUST_PROXY: raw }).TRUST_PROXY).toEqual(parsed);
+    });
+
+    it('refuses plain true in production, saying why and what to use instead', () => {
+      const error = parseError({ NODE_ENV: 'production', KEY_ENCRYPTION_SECRET: SECRET, TRUST_PROXY: 'TRUE' });
+      expect(error.message).toContain('TRUST_PROXY');
+      expect(error.message).toMatch(/every X-Forwarded-For hop/);
+      expect(error.message).toMatch(/choose its own IP/);
+      expect(error.message).toMatch(/hop count|CIDR/);
+      expect(parseConfig({ NODE_ENV: 'production', KEY_ENCRYPTION_SECRET: SECRET, TRUST_PROXY: '1' }).TRUST_PROXY).toBe(1);
+    });
   });
 });

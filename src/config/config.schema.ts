@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { TRUST_PROXY_TRUE_REFUSED, trustProxySchema } from './trust-proxy.js';
 import { normalizeIssuer } from './issuer.js';
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
@@ -75,7 +76,21 @@ export const configSchema = z.object({
     .transform((raw) => raw.split(',').map((origin) => origin.trim()).filter(Boolean)),
   COOKIE_SECURE: bool.default(true),
   RATE_LIMIT_AUTH_PER_MINUTE: int(1, 1_000_000).default(30),
-  TRUST_PROXY: bool.default(false),
+  TRUST_PROXY: trustProxySchema,
+  // Slow or unfinished requests (issue 8 #10): headers and body must arrive within this.
+  REQUEST_TIMEOUT_MS: int(100, 600_000).default(10_000),
+  KEEP_ALIVE_TIMEOUT_MS: int(100, 600_000).default(72_000),
+  // /metrics and /docs exposure (issue 8 #11).
+  METRICS_TOKEN: optionalString.pipe(z.string().min(16).optional()),
+  METRICS_PORT: z
+    .string()
+    .trim()
+    .regex(/^\d*$/, 'expected a port number')
+    .transform((value) => (value === '' ? undefined : Number(value)))
+    .pipe(z.number().max(65_535).optional())
+    .optional(),
+  METRICS_HOST: z.string().min(1).default('127.0.0.1'),
+  DOCS_ENABLED: bool.optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   // Mail (DESIGN.md "Mail"): unset SMTP_URL means the log transport of API.md.
   SMTP_URL: optionalString.pipe(z.url({ protocol: /^smtps?$/ }).optional()),
@@ -109,6 +124,7 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigValu
         'Invalid configuration:\n  KEY_ENCRYPTION_SECRET: required in production (32+ characters, not a placeholder)',
       );
     }
+    if (config.TRUST_PROXY === true) throw new ConfigError(`Invalid configuration:\n  ${TRUST_PROXY_TRUE_REFUSED}`);
     if (!config.COOKIE_SECURE) {
       // A refresh cookie without Secure travels over plain http (API.md: local development only).
       throw new ConfigError('Invalid configuration:\n  COOKIE_SECURE: must not be false in production');
