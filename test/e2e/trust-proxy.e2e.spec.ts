@@ -26,9 +26,9 @@ async function loginThroughProxy(app: TestApp, forwardedFor: string) {
   await eventually(async () => {
     const [audit] = await app.sql<{ ip: string }>(`SELECT ip FROM audit_events WHERE user_id = $1 AND type = 'login_succeeded'`, [user.id]);
     expect(audit).toBeDefined();
-    auditIp = audit!.ip;
+    auditIp = audit.ip;
   });
-  return { sessionIp: session!.ip, listedIp: listed.body.sessions[0].ip as string, auditIp };
+  return { sessionIp: session.ip, listedIp: listed.body.sessions[0].ip as string, auditIp };
 }
 
 describe.each([
