@@ -7,7 +7,7 @@ import { ValidateBy } from 'class-validator';
  * frequency lists). Entries are lower-case; a password is compared lower-cased, so `Password1`
  * counts as `password1` (NIST SP 800-63B 3.1.1.2: refuse values known to be commonly used).
  */
-export const COMMON_PASSWORD_COUNT = 10_000;
+const COMMON_PASSWORD_COUNT = 10_000;
 const COMMON_PASSWORDS = new Set(dictionary['passwords-common'].slice(0, COMMON_PASSWORD_COUNT));
 
 export function isCommonPassword(password: string): boolean {

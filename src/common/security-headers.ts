@@ -8,7 +8,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
  * style attributes at run time and its page carries two <style> blocks; images may be data:
  * URIs (Swagger UI's icons). Nothing may frame Gatehouse (clickjacking on a login form).
  */
-export const CONTENT_SECURITY_POLICY = {
+const CONTENT_SECURITY_POLICY = {
   useDefaults: false,
   directives: {
     defaultSrc: ["'self'"],
