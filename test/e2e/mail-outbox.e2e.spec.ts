@@ -2,6 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createLoggedIn, eventually, uniqueEmail } from '../support/factories.js';
 import { outboxRow, queueMail, sleep } from '../support/mail.js';
 import { TestSmtpServer } from '../support/smtp.js';
+import { withClient } from '../support/databases.js';
 import { createTestDatabase, startApp, type TestApp } from '../support/test-app.js';
 
 /**
@@ -171,6 +172,31 @@ describe('mail outbox delivered over SMTP', () => {
     expect(row.attempts).toBe(3);
     expect(row.last_error).toMatch(/ECONNECTION|ECONNREFUSED/);
     expect(row.body_text).not.toBeNull(); // kept, so an admin can queue it again
+  });
+
+  it('stops cleanly on shutdown: the mail being sent is finished and recorded, the rest of its batch handed back at once', async () => {
+    const server = await smtp({ acceptDelayMs: 400 });
+    const t = await startApp({ databaseUrl, env: { ...FAST, SMTP_URL: server.url } });
+    const recipients = [uniqueEmail('shutdown1'), uniqueEmail('shutdown2'), uniqueEmail('shutdown3')];
+    await t.sql(
+      `INSERT INTO mail_outbox (id, kind, recipient, subject, body_text, body_html)
+       SELECT gen_random_uuid(), 'test', r, 'shutdown', 'text', '<p>html</p>' FROM unnest($1::text[]) AS r`,
+      [recipients],
+    );
+    await eventually(async () => {
+      const rows = await t.sql<{ status: string }>(`SELECT status FROM mail_outbox WHERE recipient = ANY($1)`, [recipients]);
+      expect(rows.every((row) => row.status === 'sending')).toBe(true);
+    });
+    await t.close();
+    const rows = await withClient(databaseUrl, async (client) =>
+      (await client.query<{ status: string; attempts: number; lease_id: string | null }>(`SELECT status, attempts, lease_id FROM mail_outbox WHERE recipient = ANY($1) ORDER BY status`, [recipients])).rows,
+    );
+    expect(rows).toEqual([
+      { status: 'pending', attempts: 0, lease_id: null },
+      { status: 'pending', attempts: 0, lease_id: null },
+      { status: 'sent', attempts: 1, lease_id: null },
+    ]);
+    expect(server.mails.filter((mail) => mail.subject === 'shutdown')).toHaveLength(1);
   });
 
   it('speaks TLS (smtps://) and authenticates with the credentials in SMTP_URL', async () => {

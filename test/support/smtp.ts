@@ -24,6 +24,8 @@ export interface SmtpOptions {
   auth?: { user: string; pass: string };
   /** Answer RCPT TO for these addresses with a permanent 550. */
   rejectRecipients?: (address: string) => boolean;
+  /** Wait this long before accepting each message (a slow relay). */
+  acceptDelayMs?: number;
 }
 
 /**
@@ -65,7 +67,8 @@ export class TestSmtpServer {
       },
       onData(stream, session, callback) {
         simpleParser(stream)
-          .then((parsed) => {
+          .then(async (parsed) => {
+            if (options.acceptDelayMs) await new Promise((resolve) => setTimeout(resolve, options.acceptDelayMs));
             const text = parsed.text ?? '';
             const link = /(https?:\/\/\S+token=([A-Za-z0-9_-]+))/.exec(text);
             const kind = parsed.headers.get('x-gatehouse-mail');
@@ -109,18 +112,19 @@ export class TestSmtpServer {
       : `smtp://${credentials}127.0.0.1:${this.port}`;
   }
 
-  mailsTo(address: string): ReceivedMail[] {
-    return this.mails.filter((mail) => mail.to.includes(address));
+  /** Mails to `address`, optionally only of one Gatehouse kind (the X-Gatehouse-Mail header). */
+  mailsTo(address: string, kind?: string): ReceivedMail[] {
+    return this.mails.filter((mail) => mail.to.includes(address) && (kind === undefined || mail.kind === kind));
   }
 
-  /** Resolves with the mails to `address` once there are at least `count` of them. */
-  async waitForMail(address: string, count = 1, timeoutMs = 10_000): Promise<ReceivedMail[]> {
+  /** Resolves with the mails to `address` (of `kind`) once there are at least `count` of them. */
+  async waitForMail(address: string, count = 1, kind?: string, timeoutMs = 10_000): Promise<ReceivedMail[]> {
     const deadline = Date.now() + timeoutMs;
-    while (this.mailsTo(address).length < count) {
-      if (Date.now() > deadline) throw new Error(`no mail to ${address} within ${timeoutMs} ms (got ${this.mails.length} in all)`);
+    while (this.mailsTo(address, kind).length < count) {
+      if (Date.now() > deadline) throw new Error(`no ${kind ?? ''} mail to ${address} within ${timeoutMs} ms (got ${this.mails.length} in all)`);
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
-    return this.mailsTo(address);
+    return this.mailsTo(address, kind);
   }
 
   close(): Promise<void> {
