@@ -22,6 +22,11 @@ export const AUDIT_EVENT_TYPES = [
   'sessions_revoked',
   'key_rotated',
   'key_revoked',
+  'password_reset_requested',
+  'password_reset',
+  'email_verified',
+  'email_change_requested',
+  'email_changed',
 ] as const;
 
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];

@@ -101,6 +101,11 @@ export const configSchema = z.object({
   MAIL_RETRY_BASE_MS: int(10, 3_600_000).default(15_000),
   MAIL_RETRY_MAX_MS: int(10, 86_400_000).default(3_600_000),
   MAIL_SEND_TIMEOUT_MS: int(100, 300_000).default(30_000),
+  PASSWORD_RESET_TTL_SECONDS: int(60, 86_400).default(1800),
+  EMAIL_VERIFICATION_TTL_SECONDS: int(60, 2_592_000).default(86_400),
+  PASSWORD_RESET_REQUESTS_PER_HOUR: int(1, 1000).default(5),
+  EMAIL_VERIFICATION_MAILS_PER_HOUR: int(1, 1000).default(5),
+  REQUIRE_EMAIL_VERIFICATION: bool.default(false),
 });
 
 export type ConfigValues = z.output<typeof configSchema>;

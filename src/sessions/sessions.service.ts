@@ -170,7 +170,7 @@ export class SessionsService {
   async revokeAllForUserIn(
     tx: Tx,
     revoke: Revoker,
-    params: { userId: string; reason: RevocationReason; exceptSessionId?: string },
+    params: { userId: string; reason: RevocationReason; exceptSessionId?: string; spareOnlyIfLive?: boolean },
   ): Promise<number> {
     // Excludes logins of this user until commit (see start()): every session this UPDATE misses
     // is created after the cut-off, every session it revokes was created before it.
@@ -179,7 +179,10 @@ export class SessionsService {
     // cache, so sparing a session an earlier one revoked would bring its tokens back to life
     // (its bearer may have passed the guard on an instance that had not heard of it yet).
     if (params.exceptSessionId && !(await this.repository.isUnrevoked(tx, params.exceptSessionId, params.userId))) {
-      throw new DomainError('token_revoked');
+      // spareOnlyIfLive: the sparing is a courtesy (a verified email change spares the session
+      // that asked for it); when that session has ended meanwhile, revoke them all.
+      if (!params.spareOnlyIfLive) throw new DomainError('token_revoked');
+      params = { ...params, exceptSessionId: undefined };
     }
     const now = await this.repository.clock(tx);
     const revoked = await this.repository.revokeAllForUser(tx, { ...params, now });

@@ -4,6 +4,7 @@ import type { User } from '../generated/prisma/client.js';
 export interface UserResponse {
   id: string;
   email: string;
+  emailVerified: boolean;
   name: string | null;
   role: 'user' | 'admin';
   status: 'active' | 'suspended';
@@ -17,6 +18,7 @@ export function toUserResponse(user: UserSummary): UserResponse {
   return {
     id: user.id,
     email: user.email,
+    emailVerified: user.emailVerifiedAt !== null,
     name: user.name,
     role: user.role,
     status: user.status,

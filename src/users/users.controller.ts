@@ -1,9 +1,12 @@
-import { Body, Controller, Delete, Get, HttpCode, Post } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Delete, Get, HttpCode, Post, UseGuards } from '@nestjs/common';
+import { ThrottlerGuard } from '@nestjs/throttler';
+import { ApiAcceptedResponse, ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { RequestContext } from '../common/request-context.js';
 import { ChangePasswordDto, PasswordConfirmationDto } from '../auth/auth.dto.js';
 import { ClientContext, CurrentUser } from '../common/auth.decorators.js';
 import type { VerifiedToken } from '../tokens/access-token.service.js';
+import { AcceptedResponse, ChangeEmailDto } from './account-recovery.dto.js';
+import { EmailVerification } from './email-verification.service.js';
 import { toUserResponse } from './user.response.js';
 import { UsersService } from './users.service.js';
 
@@ -11,7 +14,10 @@ import { UsersService } from './users.service.js';
 @ApiBearerAuth()
 @Controller('users/me')
 export class UsersController {
-  constructor(private readonly users: UsersService) {}
+  constructor(
+    private readonly users: UsersService,
+    private readonly verification: EmailVerification,
+  ) {}
 
   @Get()
   async me(@CurrentUser() bearer: VerifiedToken) {
@@ -26,6 +32,20 @@ export class UsersController {
     @ClientContext() context: RequestContext,
   ): Promise<void> {
     await this.users.changePassword({ userId: bearer.sub, sessionId: bearer.sid, ...body, context });
+  }
+
+  @Post('email')
+  @HttpCode(202)
+  @UseGuards(ThrottlerGuard)
+  @ApiOperation({ summary: 'Change the email address: takes effect when the new address is verified (then other sessions are revoked and the old address is told)' })
+  @ApiAcceptedResponse({ type: AcceptedResponse })
+  async changeEmail(
+    @CurrentUser() bearer: VerifiedToken,
+    @Body() body: ChangeEmailDto,
+    @ClientContext() context: RequestContext,
+  ): Promise<AcceptedResponse> {
+    await this.verification.requestChange({ userId: bearer.sub, sessionId: bearer.sid, newEmail: body.newEmail, password: body.password, context });
+    return { message: 'A verification link is on its way to the new address; the change takes effect once it is opened.' };
   }
 
   @Delete()

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { PrismaService, type Tx } from '../database/prisma.service.js';
+import { DomainError } from '../common/domain-error.js';
 import { Prisma, type User } from '../generated/prisma/client.js';
 
 export interface NewUser {
@@ -8,6 +9,7 @@ export interface NewUser {
   passwordHash: string;
   name?: string | null;
   role: 'user' | 'admin';
+  emailVerifiedAt?: Date | null;
 }
 
 export interface UserPageQuery {
@@ -22,16 +24,6 @@ const ADMIN_CHANGES_LOCK = 0x61646d6e; // "admn"
 @Injectable()
 export class UsersRepository {
   constructor(private readonly prisma: PrismaService) {}
-
-  /** Inserts a user; false if the (normalized) email is taken. */
-  async create(user: NewUser): Promise<User | undefined> {
-    try {
-      return await this.prisma.user.create({ data: user });
-    } catch (error) {
-      if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002') return undefined;
-      throw error;
-    }
-  }
 
   createIn(tx: Tx, user: NewUser): Promise<User> {
     return tx.user.create({ data: user });
@@ -65,6 +57,21 @@ export class UsersRepository {
 
   async updatePassword(tx: Tx, id: string, passwordHash: string): Promise<void> {
     await tx.user.update({ where: { id }, data: { passwordHash } });
+  }
+
+  /** Marks the current address verified (no-op when it already is). */
+  async markEmailVerified(tx: Tx, id: string): Promise<void> {
+    await tx.user.updateMany({ where: { id, emailVerifiedAt: null }, data: { emailVerifiedAt: new Date() } });
+  }
+
+  /** A verified email change. The unique index decides a race for the address: email_taken. */
+  async changeEmail(tx: Tx, id: string, email: string): Promise<void> {
+    try {
+      await tx.user.update({ where: { id }, data: { email, emailVerifiedAt: new Date() } });
+    } catch (error) {
+      if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002') throw new DomainError('email_taken', undefined, { cause: error });
+      throw error;
+    }
   }
 
   setRole(tx: Tx, id: string, role: 'user' | 'admin'): Promise<User> {

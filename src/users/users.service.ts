@@ -8,6 +8,9 @@ import type { RequestContext } from '../common/request-context.js';
 import { SessionsService } from '../sessions/sessions.service.js';
 import { RevocationService } from '../tokens/revocation/revocation.service.js';
 import type { User } from '../generated/prisma/client.js';
+import { Prisma } from '../generated/prisma/client.js';
+import { AccountTokensRepository } from './account-tokens.repository.js';
+import { EmailVerification } from './email-verification.service.js';
 import { PasswordHasher } from './password-hasher.service.js';
 import { normalizeEmail } from '../common/email.js';
 import { UsersRepository } from './users.repository.js';
@@ -24,6 +27,8 @@ export class UsersService implements OnApplicationBootstrap {
     private readonly sessions: SessionsService,
     private readonly revocations: RevocationService,
     private readonly audit: AuditService,
+    private readonly tokens: AccountTokensRepository,
+    private readonly verification: EmailVerification,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -32,14 +37,24 @@ export class UsersService implements OnApplicationBootstrap {
 
   async register(input: { email: string; password: string; name?: string }, context: RequestContext): Promise<User> {
     const passwordHash = await this.passwords.hash(input.password);
-    const user = await this.repository.create({
-      id: uuidv7(),
-      email: normalizeEmail(input.email),
-      passwordHash,
-      name: input.name ?? null,
-      role: 'user',
-    });
-    if (!user) throw new DomainError('email_taken');
+    // The user, its verification token and the mail carrying it commit together.
+    const user = await this.transactions
+      .run(async (tx) => {
+        const created = await this.repository.createIn(tx, {
+          id: uuidv7(),
+          email: normalizeEmail(input.email),
+          passwordHash,
+          name: input.name ?? null,
+          role: 'user',
+        });
+        await this.verification.issueIn(tx, created);
+        return created;
+      })
+      .catch((error: unknown) => {
+        if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002') throw new DomainError('email_taken', undefined, { cause: error });
+        throw error;
+      });
+    this.verification.nudge();
     this.audit.recordDetached({ type: 'user_registered', userId: user.id, actorId: user.id, ...context });
     return user;
   }
@@ -58,6 +73,11 @@ export class UsersService implements OnApplicationBootstrap {
     if (user.status === 'suspended') {
       this.audit.recordDetached({ type: 'login_failed', userId: user.id, ...context, details: { reason: 'account_suspended' } });
       throw new DomainError('account_suspended');
+    }
+    // After the password check, so it tells a guesser nothing.
+    if (this.config.get('REQUIRE_EMAIL_VERIFICATION') && !user.emailVerifiedAt) {
+      this.audit.recordDetached({ type: 'login_failed', userId: user.id, ...context, details: { reason: 'email_not_verified' } });
+      throw new DomainError('email_not_verified');
     }
     return user;
   }
@@ -83,6 +103,8 @@ export class UsersService implements OnApplicationBootstrap {
     const passwordHash = await this.passwords.hash(params.newPassword);
     await this.revocations.transaction(async (tx, revoke) => {
       await this.repository.updatePassword(tx, user.id, passwordHash);
+      // A reset link mailed before the change must not set the password back.
+      await this.tokens.invalidateForUser(tx, user.id, ['password_reset'], 'password_change');
       const sessionsRevoked = await this.sessions.revokeAllForUserIn(tx, revoke, {
         userId: user.id,
         reason: 'password_change',
@@ -150,7 +172,8 @@ export class UsersService implements OnApplicationBootstrap {
         this.logger.warn(`BOOTSTRAP_ADMIN_EMAIL ${normalizeEmail(email)} belongs to an existing non-admin user; not promoting it`);
         return undefined;
       }
-      return this.repository.createIn(tx, { id: uuidv7(), email: normalizeEmail(email), passwordHash, role: 'admin' });
+      // The operator chose this address in the configuration: it counts as verified.
+      return this.repository.createIn(tx, { id: uuidv7(), email: normalizeEmail(email), passwordHash, role: 'admin', emailVerifiedAt: new Date() });
     });
     if (created) {
       this.logger.log(`bootstrap admin: ${created.email}`);

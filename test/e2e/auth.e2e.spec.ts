@@ -41,6 +41,7 @@ describe('POST /auth/register', () => {
       user: {
         id: expect.stringMatching(UUID),
         email,
+        emailVerified: false,
         name: 'Ada Lovelace',
         role: 'user',
         status: 'active',
@@ -166,7 +167,7 @@ describe('POST /auth/login', () => {
       refreshToken: expect.stringMatching(/^[\w-]{43,}$/),
       refreshExpiresIn: expect.any(Number),
       sessionId: expect.stringMatching(UUID),
-      user: { id: user.id, email: user.email, name: null, role: 'user', status: 'active', createdAt: expect.stringMatching(ISO_DATE) },
+      user: { id: user.id, email: user.email, emailVerified: false, name: null, role: 'user', status: 'active', createdAt: expect.stringMatching(ISO_DATE) },
     });
     expect(res.body.refreshExpiresIn).toBeGreaterThan(2_592_000 - 60);
     expect(res.body.refreshExpiresIn).toBeLessThanOrEqual(2_592_000);
@@ -294,7 +295,7 @@ describe('GET /users/me and GET /auth/session', () => {
     const res = await t.http.get('/users/me').set(me.bearer);
     expect(res.status, JSON.stringify(res.body)).toBe(200);
     expect(res.body).toEqual({
-      user: { id: me.id, email: me.email, name: null, role: 'user', status: 'active', createdAt: expect.stringMatching(ISO_DATE) },
+      user: { id: me.id, email: me.email, emailVerified: false, name: null, role: 'user', status: 'active', createdAt: expect.stringMatching(ISO_DATE) },
     });
   });
 

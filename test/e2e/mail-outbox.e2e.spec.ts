@@ -205,7 +205,9 @@ describe('mail outbox delivered over SMTP', () => {
     const to = uniqueEmail('tls');
     await queueMail(t, { to });
     await server.waitForMail(to);
-    expect(server.authAttempts).toEqual([{ user: 'mailer', ok: true }]);
+    // One AUTH per connection (other mails of this database may share the server): all with the URL's credentials.
+    expect(server.authAttempts.length).toBeGreaterThan(0);
+    expect(server.authAttempts.every((attempt) => attempt.user === 'mailer' && attempt.ok)).toBe(true);
   });
 });
 

@@ -21,6 +21,8 @@ export type RevocationReason =
   | 'logout'
   | 'logout_all'
   | 'password_change'
+  | 'password_reset'
+  | 'email_change'
   | 'role_change'
   | 'suspension'
   | 'deletion'
