@@ -12,7 +12,7 @@ export interface RotatedSession {
   sessionId: string;
   createdAt: Date;
   expiresAt: Date;
-  user: { id: string; email: string; name: string | null; role: Role; status: UserStatus; createdAt: Date };
+  user: { id: string; email: string; emailVerifiedAt: Date | null; name: string | null; role: Role; status: UserStatus; createdAt: Date };
 }
 
 interface RotatedRow {
@@ -25,6 +25,7 @@ interface RotatedRow {
   role: Role;
   status: UserStatus;
   user_created_at: Date;
+  email_verified_at: Date | null;
 }
 
 export interface RotationParams {
@@ -92,7 +93,7 @@ export class RotationRepository {
         FROM touched JOIN live ON live.session_id = touched.id
       )
       SELECT live.session_id, live.created_at AS session_created_at, live.expires_at,
-             u.id AS user_id, u.email, u.name, u.role::text AS role, u.status::text AS status, u.created_at AS user_created_at
+             u.id AS user_id, u.email, u.email_verified_at, u.name, u.role::text AS role, u.status::text AS status, u.created_at AS user_created_at
       FROM touched JOIN live ON live.session_id = touched.id JOIN users u ON u.id = live.user_id`;
     return rows[0] && toRotatedSession(rows[0]);
   }
@@ -131,7 +132,7 @@ export class RotationRepository {
         FROM touched
       )
       SELECT touched.id AS session_id, touched.created_at AS session_created_at, touched.expires_at,
-             u.id AS user_id, u.email, u.name, u.role::text AS role, u.status::text AS status, u.created_at AS user_created_at
+             u.id AS user_id, u.email, u.email_verified_at, u.name, u.role::text AS role, u.status::text AS status, u.created_at AS user_created_at
       FROM touched JOIN users u ON u.id = touched.user_id`;
     return rows[0] && toRotatedSession(rows[0]);
   }
@@ -142,6 +143,6 @@ function toRotatedSession(row: RotatedRow): RotatedSession {
     sessionId: row.session_id,
     createdAt: row.session_created_at,
     expiresAt: row.expires_at,
-    user: { id: row.user_id, email: row.email, name: row.name, role: row.role, status: row.status, createdAt: row.user_created_at },
+    user: { id: row.user_id, email: row.email, emailVerifiedAt: row.email_verified_at, name: row.name, role: row.role, status: row.status, createdAt: row.user_created_at },
   };
 }

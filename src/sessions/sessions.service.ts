@@ -20,7 +20,7 @@ const KEY_ATTEMPTS = 3;
 export type SessionUser = User;
 
 /** The user fields a token response is built from (a full row at login; what a refresh reads back). */
-export type UserSummary = Pick<User, 'id' | 'email' | 'name' | 'role' | 'status' | 'createdAt'>;
+export type UserSummary = Pick<User, 'id' | 'email' | 'emailVerifiedAt' | 'name' | 'role' | 'status' | 'createdAt'>;
 
 export interface IssuedTokens {
   accessToken: string;

@@ -12,7 +12,7 @@ export interface UserResponse {
 }
 
 /** The user fields a response is built from (a full row, or the ones a refresh reads back). */
-export type UserSummary = Pick<User, 'id' | 'email' | 'name' | 'role' | 'status' | 'createdAt'>;
+export type UserSummary = Pick<User, 'id' | 'email' | 'emailVerifiedAt' | 'name' | 'role' | 'status' | 'createdAt'>;
 
 export function toUserResponse(user: UserSummary): UserResponse {
   return {

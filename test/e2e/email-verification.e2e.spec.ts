@@ -51,6 +51,8 @@ describe('email verification', () => {
     expect((await t.http.get('/users/me').set(session.bearer)).body.user.emailVerified).toBe(false);
     expect((await verify(t, mail.token!)).status).toBe(204);
     expect((await t.http.get('/users/me').set(session.bearer)).body.user.emailVerified).toBe(true);
+    const refreshed = await t.http.post('/auth/refresh').send({ refreshToken: session.refreshToken });
+    expect(refreshed.body.user.emailVerified).toBe(true);
     expect((await t.http.get(`/admin/users/${user.id}`).set(admin.bearer)).body.user.emailVerified).toBe(true);
     const listed = await t.http.get(`/admin/users?email=${encodeURIComponent(user.email)}`).set(admin.bearer);
     expect(listed.body.users[0].emailVerified).toBe(true);
