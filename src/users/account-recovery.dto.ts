@@ -1,12 +1,12 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { Transform } from 'class-transformer';
 import { IsEmail, IsString, Length, MaxLength } from 'class-validator';
-
-const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
+import { IsRegistrableEmail, NormalizedEmail } from '../common/email.js';
+import { IsNotCommonPassword } from '../common/password-policy.js';
 
 export class ForgotPasswordDto {
+  // Normalised only, as for login: accounts registered before the look-alike rules can recover too.
   @ApiProperty({ example: 'ada@example.com', maxLength: 254 })
-  @Transform(trim)
+  @NormalizedEmail()
   @IsString()
   @MaxLength(254)
   @IsEmail({}, { message: 'email must be a valid email address' })
@@ -19,9 +19,10 @@ export class ResetPasswordDto {
   @Length(1, 512)
   token: string;
 
-  @ApiProperty({ minLength: 8, maxLength: 256 })
+  @ApiProperty({ minLength: 8, maxLength: 256, description: 'Not one of the 10,000 most common passwords' })
   @IsString()
   @Length(8, 256, { message: 'newPassword must be 8 to 256 characters' })
+  @IsNotCommonPassword()
   newPassword: string;
 }
 
@@ -33,11 +34,13 @@ export class VerifyEmailDto {
 }
 
 export class ChangeEmailDto {
-  @ApiProperty({ example: 'ada@new.example', maxLength: 254 })
-  @Transform(trim)
+  // The rules of registration: the new address becomes the account's.
+  @ApiProperty({ example: 'ada@new.example', maxLength: 254, description: 'Stored NFKC-normalised, trimmed, lower-cased; one script per label' })
+  @NormalizedEmail()
   @IsString()
   @MaxLength(254)
   @IsEmail({}, { message: 'newEmail must be a valid email address' })
+  @IsRegistrableEmail()
   newEmail: string;
 
   @ApiProperty({ description: 'The current password' })

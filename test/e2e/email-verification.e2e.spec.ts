@@ -120,6 +120,9 @@ describe('email change', () => {
     expect(clash.status).toBe(409);
     expect(clash.body.code).toBe('email_taken');
     expect((await t.http.post('/users/me/email').set(current.bearer).send({ newEmail: 'nope', password: user.password })).body.code).toBe('validation_failed');
+    // The rules of registration apply to the new address (mixed-script look-alike: Cyrillic а in Latin).
+    const lookalike = await t.http.post('/users/me/email').set(current.bearer).send({ newEmail: 'p\u0430ypal@example.test', password: user.password });
+    expect(lookalike.body.code).toBe('validation_failed');
 
     const asked = await t.http.post('/users/me/email').set(current.bearer).send({ newEmail: ` ${newEmail.toUpperCase()} `, password: user.password });
     expect(asked.status, JSON.stringify(asked.body)).toBe(202);

@@ -142,6 +142,9 @@ describe('forgot and reset password', () => {
     const fourth = await requestReset(a, user);
     const tooShort = await a.http.post('/auth/password/reset').send({ token: fourth, newPassword: 'short' });
     expect(tooShort.body.code).toBe('validation_failed');
+    const common = await a.http.post('/auth/password/reset').send({ token: fourth, newPassword: 'password123' });
+    expect(common.body.code).toBe('validation_failed');
+    expect(common.body.details[0].field).toBe('newPassword');
     const extra = await a.http.post('/auth/password/reset').send({ token: fourth, newPassword: 'long enough password', admin: true });
     expect(extra.body.code).toBe('validation_failed');
     // Two resets racing with one token: exactly one wins.
