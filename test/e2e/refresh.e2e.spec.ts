@@ -11,7 +11,11 @@ function expectError(res: { status: number; body: unknown }, status: number, cod
 }
 
 const sha256 = (token: string) => createHash('sha256').update(token).digest('hex');
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** Moves a used token's rotation into the past, as if the grace window had run out meanwhile. */
+async function ageRotation(t: TestApp, token: string, seconds: number): Promise<void> {
+  const rows = await t.sql('UPDATE refresh_tokens SET used_at = used_at - make_interval(secs => $2) WHERE token_hash = $1 AND used_at IS NOT NULL RETURNING id', [sha256(token), seconds]);
+  expect(rows).toHaveLength(1);
+}
 
 type TokenRow = {
   id: string;
@@ -178,7 +182,7 @@ describe('reuse after the grace window', () => {
     expect((await shortGrace.http.get('/auth/session').set(bearer(liveAccess))).status).toBe(200);
     expect((await shortGrace.http.get('/users/me').set(me.bearer)).status).toBe(200);
 
-    await sleep(1200);
+    await ageRotation(shortGrace, me.refreshToken, 5);
     const reused = await refresh(shortGrace, me.refreshToken);
     expectError(reused, 401, 'refresh_token_reused');
     expect(reused.body).not.toHaveProperty('refreshToken');
@@ -209,7 +213,7 @@ describe('reuse after the grace window', () => {
     const victim = await loginAs(shortGrace, user);
     const other = await loginAs(shortGrace, user);
     await refresh(shortGrace, victim.refreshToken);
-    await sleep(1200);
+    await ageRotation(shortGrace, victim.refreshToken, 5);
     expectError(await refresh(shortGrace, victim.refreshToken), 401, 'refresh_token_reused');
 
     expect((await shortGrace.http.get('/users/me').set(other.bearer)).status).toBe(200);
