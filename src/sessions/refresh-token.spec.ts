@@ -1,6 +1,12 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { deriveSuccessor, generateRefreshToken, hashRefreshToken } from './refresh-token.js';
+
+// randomBytes stays the real CSPRNG; the spy only lets a test see that tokens come from it.
+vi.mock('node:crypto', async (importOriginal) => {
+  const actual = await importOriginal<typeof import('node:crypto')>();
+  return { ...actual, randomBytes: vi.fn(actual.randomBytes) };
+});
 
 describe('refresh tokens', () => {
   it('are opaque URL-safe strings carrying 256 random bits', () => {
@@ -9,9 +15,16 @@ describe('refresh tokens', () => {
     expect(Buffer.from(token, 'base64url')).toHaveLength(32);
   });
 
-  it('never repeat', () => {
-    const tokens = new Set(Array.from({ length: 1000 }, () => generateRefreshToken()));
-    expect(tokens.size).toBe(1000);
+  it('are exactly 32 fresh bytes of the CSPRNG, so they never repeat and cannot be predicted', () => {
+    const bytes = Buffer.from(Array.from({ length: 32 }, (_, i) => (i * 37 + 11) % 256));
+    vi.mocked(randomBytes).mockReturnValueOnce(bytes as never);
+    expect(generateRefreshToken()).toBe(bytes.toString('base64url'));
+    expect(randomBytes).toHaveBeenLastCalledWith(32);
+    // Each call draws anew: two tokens share no 8-byte run (a counter, a clock or a reused
+    // buffer would).
+    const a = Buffer.from(generateRefreshToken(), 'base64url');
+    const b = Buffer.from(generateRefreshToken(), 'base64url');
+    for (let i = 0; i + 8 <= 32; i++) expect(b.includes(a.subarray(i, i + 8))).toBe(false);
   });
 
   it('are stored as their SHA-256 (hex), never in plaintext', () => {

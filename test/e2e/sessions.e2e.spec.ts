@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createLoggedIn, createUser, loginAs } from '../support/factories.js';
+import { withClient } from '../support/databases.js';
+import { createLoggedIn, createUser, eventually, loginAs, type LoggedIn } from '../support/factories.js';
+import { UsersRepository } from '../../src/users/users.repository.js';
 import { startApp, type TestApp } from '../support/test-app.js';
 
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
@@ -16,6 +18,31 @@ async function sessionRow(t: TestApp, id: string) {
     [id],
   );
   return rows[0];
+}
+
+/** Backends of this app's database waiting for a lock. */
+async function lockWaiters(): Promise<number> {
+  const [row] = await t.sql<{ n: number }>(
+    `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+  );
+  return row.n;
+}
+
+/** A session is either revoked in the database and refused everywhere, or live and fully working. */
+async function expectConsistent(fresh: LoggedIn, label: string): Promise<'caught' | 'live'> {
+  const row = await sessionRow(t, fresh.sessionId);
+  const me = await t.http.get('/users/me').set(fresh.bearer);
+  if (row?.revoked_at) {
+    expectError(me, 401, 'token_revoked');
+    expectError(await t.http.post('/auth/refresh').send({ refreshToken: fresh.refreshToken }), 401, 'session_revoked');
+    return 'caught';
+  }
+  // A live session must not be a zombie that refreshes but whose tokens are all refused.
+  expect(me.status, `${label}: live session, yet ${JSON.stringify(me.body)}`).toBe(200);
+  const refreshed = await t.http.post('/auth/refresh').send({ refreshToken: fresh.refreshToken });
+  expect(refreshed.status).toBe(200);
+  expect((await t.http.get('/users/me').set({ Authorization: `Bearer ${refreshed.body.accessToken}` })).status).toBe(200);
+  return 'live';
 }
 
 let t: TestApp;
@@ -121,31 +148,59 @@ describe('POST /auth/logout-all', () => {
 
   it('a login racing with logout-all ends up consistent: revoked in the database and rejected, or live and working', async () => {
     const user = await createUser(t);
-    const outcomes = { caught: 0, live: 0 };
     for (let i = 0; i < 16; i++) {
       const current = await loginAs(t, user);
-      // The login starts first; logout-all lands somewhere inside it (0 to 3.5 ms later).
+      // The login starts first; logout-all lands somewhere inside it (0 to 3.5 ms later). Which side
+      // wins is up to timing: each outcome is checked for consistency here, and both are forced below.
       const racingLogin = loginAs(t, user);
       await new Promise((resolve) => setTimeout(resolve, (i % 8) * 0.5));
       expect((await t.http.post('/auth/logout-all').set(current.bearer)).status).toBe(204);
-      const fresh = await racingLogin;
-
-      const row = await sessionRow(t, fresh.sessionId);
-      const me = await t.http.get('/users/me').set(fresh.bearer);
-      if (row?.revoked_at) {
-        outcomes.caught++;
-        expectError(me, 401, 'token_revoked');
-        expectError(await t.http.post('/auth/refresh').send({ refreshToken: fresh.refreshToken }), 401, 'session_revoked');
-      } else {
-        outcomes.live++;
-        // A live session must not be a zombie that refreshes but whose tokens are all refused.
-        expect(me.status, `iteration ${i}: live session, yet ${JSON.stringify(me.body)}`).toBe(200);
-        const refreshed = await t.http.post('/auth/refresh').send({ refreshToken: fresh.refreshToken });
-        expect(refreshed.status).toBe(200);
-        expect((await t.http.get('/users/me').set({ Authorization: `Bearer ${refreshed.body.accessToken}` })).status).toBe(200);
-      }
+      await expectConsistent(await racingLogin, `iteration ${i}`);
     }
-    expect(outcomes.caught + outcomes.live).toBe(16);
+  });
+
+  it('a login still inside its transaction when logout-all arrives is revoked by it', async () => {
+    const user = await createUser(t);
+    const current = await loginAs(t, user);
+    await withClient(t.databaseUrl, async (holder) => {
+      // Hold the login inside its transaction after it read the clock (its auth_time), just before
+      // it inserts its session: the window where a cut-off committing meanwhile would miss the
+      // session yet reject all of its tokens.
+      await holder.query('BEGIN');
+      await holder.query('LOCK TABLE sessions IN SHARE MODE');
+      const racingLogin = loginAs(t, user);
+      await eventually(async () => expect(await lockWaiters()).toBe(1), 5000, 10);
+      const logoutAll = t.http.post('/auth/logout-all').set(current.bearer).then((res) => res);
+      // logout-all waits for the login's lock on the user row (and so for its commit).
+      await eventually(async () => expect(await lockWaiters()).toBe(2), 5000, 10);
+      await holder.query('COMMIT');
+      const fresh = await racingLogin;
+      expect((await logoutAll).status).toBe(204);
+      expect(await expectConsistent(fresh, 'held login')).toBe('caught');
+    });
+  });
+
+  it('a login that checked the password before logout-all but opens its session after it stays live', async () => {
+    const user = await createUser(t);
+    const current = await loginAs(t, user);
+    // Hold the login between reading the user (password checked) and its transaction.
+    const repository = t.app.get(UsersRepository);
+    const findByEmail = repository.findByEmail.bind(repository);
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let readDone!: () => void;
+    const read = new Promise<void>((resolve) => (readDone = resolve));
+    vi.spyOn(repository, 'findByEmail').mockImplementationOnce(async (...args) => {
+      const row = await findByEmail(...args);
+      readDone();
+      await gate;
+      return row;
+    });
+    const racingLogin = loginAs(t, user);
+    await read;
+    expect((await t.http.post('/auth/logout-all').set(current.bearer)).status).toBe(204);
+    release();
+    expect(await expectConsistent(await racingLogin, 'login after the cut-off')).toBe('live');
   });
 
   it('also kills the tokens of a session opened by an instance whose clock runs ahead', async () => {
