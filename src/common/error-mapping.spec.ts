@@ -56,6 +56,7 @@ describe('toErrorResponse', () => {
     method_not_allowed: 405,
     email_taken: 409,
     last_admin: 409,
+    resync_required: 409,
     payload_too_large: 413,
     unsupported_media_type: 415,
     rate_limited: 429,
