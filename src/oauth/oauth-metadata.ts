@@ -32,7 +32,8 @@ export class OAuthMetadata {
       introspection_endpoint: `${issuer}/oauth/introspect`,
       // An admin bearer is also accepted (an extension with no registered name, so not listed).
       introspection_endpoint_auth_methods_supported: confidential,
-      service_documentation: `${issuer}/docs`,
+      // Only where the docs are served (DOCS_ENABLED, off in production by default).
+      ...(config.docsEnabled ? { service_documentation: `${issuer}/docs` } : {}),
       // Extension (not registered): the server-sent revocation feed for resource servers.
       revocation_events_endpoint: `${issuer}/events/revocations`,
     });

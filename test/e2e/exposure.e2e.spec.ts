@@ -67,18 +67,22 @@ describe('/metrics', () => {
 });
 
 describe('/docs', () => {
-  it('is off in production by default', async () => {
+  it('is off in production by default, and the RFC 8414 metadata then names no documentation', async () => {
     t = await startApp({ env: production() });
     for (const path of ['/docs', '/docs-json']) {
       const res = await t.http.get(path);
       expect(res.status, path).toBe(404);
       expect(res.body).toMatchObject({ statusCode: 404, code: 'not_found' });
     }
+    const metadata = await t.http.get('/.well-known/oauth-authorization-server');
+    expect(metadata.status).toBe(200);
+    expect(metadata.body).not.toHaveProperty('service_documentation');
   });
 
   it('is on in production with DOCS_ENABLED=true, and off outside production with DOCS_ENABLED=false', async () => {
     t = await startApp({ env: production({ DOCS_ENABLED: 'true' }) });
     expect((await t.http.get('/docs')).status).toBe(200);
+    expect((await t.http.get('/.well-known/oauth-authorization-server')).body.service_documentation).toMatch(/\/docs$/);
     expect((await t.http.get('/docs-json')).status).toBe(200);
     await t.close();
     t = await startApp({ env: { DOCS_ENABLED: 'false' } });
