@@ -1,5 +1,6 @@
 // Shared by the server benchmarks: a throwaway database and real server processes (dist/main.js).
 import { spawn } from 'node:child_process';
+import { openSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -46,10 +47,12 @@ export function freePort() {
 
 /**
  * Starts `node dist/main.js` (of BENCH_ROOT) on a free port and resolves once /health/ready
- * answers. `nodeArgs` go to node itself (e.g. --cpu-prof).
+ * answers. `nodeArgs` go to node itself (e.g. --cpu-prof). With `logFile` the server's stdout
+ * (its JSON log lines) goes to that file instead of this terminal.
  */
-export async function startServer(env, { nodeArgs = [] } = {}) {
+export async function startServer(env, { nodeArgs = [], logFile } = {}) {
   const port = await freePort();
+  const stdout = logFile ? openSync(logFile, 'w') : 'inherit';
   const child = spawn(process.execPath, [...nodeArgs, path.join(BENCH_ROOT, 'dist/main.js')], {
     cwd: BENCH_ROOT,
     env: {
@@ -61,7 +64,7 @@ export async function startServer(env, { nodeArgs = [] } = {}) {
       LOG_LEVEL: 'warn',
       ...env,
     },
-    stdio: ['ignore', 'inherit', 'inherit'],
+    stdio: ['ignore', stdout, 'inherit'],
   });
   const base = `http://127.0.0.1:${port}`;
   const exited = new Promise((resolve) => child.once('exit', resolve));
@@ -135,4 +138,11 @@ export async function loggedInSessions(base, { users, sessionsEach, tag }) {
     }
   }
   return tokens;
+}
+
+/** CPU time (user + system, ms) a child process has used so far, from /proc (Linux). */
+export function cpuMs(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  // utime and stime are fields 14 and 15 of the whole line, in clock ticks (100 per second).
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
 }

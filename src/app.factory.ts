@@ -5,11 +5,13 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { AppModule } from './app.module.js';
+import { registerAccessLog, requestId } from './common/access-log.js';
 import { AllExceptionsFilter } from './common/all-exceptions.filter.js';
 import { JSON_BODY_LIMIT_BYTES, registerBodyParsers } from './common/body-parsers.js';
 import { DomainError } from './common/domain-error.js';
 import { answerMethodNotAllowed, clientErrorHandler, frameworkErrors, refuseBadPreflights } from './common/framework-errors.js';
 import { registerSecurityHeaders } from './common/security-headers.js';
+import { PinoLogger } from './common/pino-logger.js';
 import { createValidationPipe } from './common/validation.js';
 import { toFastifyTrustProxy } from './config/trust-proxy.js';
 import { httpTimeouts } from './common/http-timeouts.js';
@@ -24,6 +26,8 @@ const FORM_ROUTES = new Set(['/oauth/revoke', '/oauth/introspect']);
  * tested is what runs.
  */
 export async function createApp(config: AppConfig, logger: LoggerService | false = false): Promise<NestFastifyApplication> {
+  // Request lines go through the same pino as everything else; without one (tests) there is none.
+  const accessLog = config.get('ACCESS_LOG') && logger instanceof PinoLogger ? logger.pino : undefined;
   const adapter = new FastifyAdapter({
     bodyLimit: JSON_BODY_LIMIT_BYTES,
     trustProxy: toFastifyTrustProxy(config.get('TRUST_PROXY')),
@@ -35,6 +39,7 @@ export async function createApp(config: AppConfig, logger: LoggerService | false
     frameworkErrors,
     clientErrorHandler,
     ...httpTimeouts(config),
+    ...(accessLog ? { genReqId: requestId } : {}),
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
     logger,
@@ -69,6 +74,8 @@ export async function createApp(config: AppConfig, logger: LoggerService | false
       throw new DomainError('unsupported_media_type');
     }
   });
+
+  if (accessLog) registerAccessLog(fastify, accessLog);
 
   const metrics = app.get(MetricsService);
   fastify.addHook('onResponse', async (request, reply) => {

@@ -1,7 +1,7 @@
 import { Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Roles } from '../common/auth.decorators.js';
-import { UuidParam } from '../common/uuid-param.pipe.js';
+import { ParseUuid } from '../common/uuid-param.pipe.js';
 import { MailOutbox } from '../mail/mail-outbox.service.js';
 import { MailQuery } from './admin.dto.js';
 
@@ -21,7 +21,7 @@ export class AdminMailController {
   @Post(':id/retry')
   @HttpCode(200)
   @ApiOperation({ summary: 'Queue a failed mail again, with a fresh attempt count' })
-  async retry(@Param('id', UuidParam) id: string) {
+  async retry(@Param('id', ParseUuid()) id: string) {
     return { mail: await this.outbox.retry(id) };
   }
 }

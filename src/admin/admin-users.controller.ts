@@ -2,7 +2,7 @@ import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } fr
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import type { RequestContext } from '../common/request-context.js';
 import { ClientContext, CurrentUser, Roles } from '../common/auth.decorators.js';
-import { UuidParam } from '../common/uuid-param.pipe.js';
+import { ParseUuid } from '../common/uuid-param.pipe.js';
 import type { VerifiedToken } from '../tokens/access-token.service.js';
 import { UserAdministration } from '../users/user-administration.service.js';
 import { UsersService } from '../users/users.service.js';
@@ -24,13 +24,13 @@ export class AdminUsersController {
   }
 
   @Get(':id')
-  detail(@Param('id', UuidParam) id: string) {
+  detail(@Param('id', ParseUuid()) id: string) {
     return this.administration.detail(id);
   }
 
   @Patch(':id/role')
   async changeRole(
-    @Param('id', UuidParam) id: string,
+    @Param('id', ParseUuid()) id: string,
     @Body() body: ChangeRoleDto,
     @CurrentUser() admin: VerifiedToken,
     @ClientContext() context: RequestContext,
@@ -41,7 +41,7 @@ export class AdminUsersController {
   @Post(':id/suspend')
   @HttpCode(200)
   async suspend(
-    @Param('id', UuidParam) id: string,
+    @Param('id', ParseUuid()) id: string,
     @Body() body: ReasonDto,
     @CurrentUser() admin: VerifiedToken,
     @ClientContext() context: RequestContext,
@@ -51,14 +51,14 @@ export class AdminUsersController {
 
   @Post(':id/unsuspend')
   @HttpCode(200)
-  async unsuspend(@Param('id', UuidParam) id: string, @CurrentUser() admin: VerifiedToken, @ClientContext() context: RequestContext) {
+  async unsuspend(@Param('id', ParseUuid()) id: string, @CurrentUser() admin: VerifiedToken, @ClientContext() context: RequestContext) {
     return { user: await this.administration.unsuspend(id, { actorId: admin.sub, context }) };
   }
 
   @Post(':id/revoke-sessions')
   @HttpCode(204)
   async revokeSessions(
-    @Param('id', UuidParam) id: string,
+    @Param('id', ParseUuid()) id: string,
     @Body() body: ReasonDto,
     @CurrentUser() admin: VerifiedToken,
     @ClientContext() context: RequestContext,
@@ -68,7 +68,7 @@ export class AdminUsersController {
 
   @Delete(':id')
   @HttpCode(204)
-  async delete(@Param('id', UuidParam) id: string, @CurrentUser() admin: VerifiedToken, @ClientContext() context: RequestContext): Promise<void> {
+  async delete(@Param('id', ParseUuid()) id: string, @CurrentUser() admin: VerifiedToken, @ClientContext() context: RequestContext): Promise<void> {
     await this.users.deleteUser({ userId: id, actorId: admin.sub, context });
   }
 }

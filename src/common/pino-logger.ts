@@ -1,5 +1,5 @@
 import type { LoggerService } from '@nestjs/common';
-import { pino, type Logger } from 'pino';
+import { pino, type DestinationStream, type Logger } from 'pino';
 
 const NEST_INTERNALS = new Set(['InstanceLoader', 'RoutesResolver', 'RouterExplorer', 'NestFactory', 'NestApplication']);
 
@@ -10,8 +10,10 @@ const NEST_INTERNALS = new Set(['InstanceLoader', 'RoutesResolver', 'RouterExplo
 export class PinoLogger implements LoggerService {
   readonly pino: Logger;
 
-  constructor(level: string) {
-    this.pino = pino({ level, base: { service: 'gatehouse' }, timestamp: pino.stdTimeFunctions.isoTime });
+  /** `destination` defaults to stdout (tests pass a stream to read the lines back). */
+  constructor(level: string, destination?: DestinationStream) {
+    const options = { level, base: { service: 'gatehouse' }, timestamp: pino.stdTimeFunctions.isoTime };
+    this.pino = destination ? pino(options, destination) : pino(options);
   }
 
   log(message: unknown, context?: string): void {

@@ -91,6 +91,7 @@ export const configSchema = z.object({
     .optional(),
   METRICS_HOST: z.string().min(1).default('127.0.0.1'),
   DOCS_ENABLED: bool.optional(),
+  ACCESS_LOG: bool.default(true),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   // Mail (DESIGN.md "Mail"): unset SMTP_URL means the log transport of API.md.
   SMTP_URL: optionalString.pipe(z.url({ protocol: /^smtps?$/ }).optional()),

@@ -2,7 +2,7 @@ import { Controller, Delete, Get, HttpCode, Param } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import type { RequestContext } from '../common/request-context.js';
 import { ClientContext, CurrentUser } from '../common/auth.decorators.js';
-import { UuidParam } from '../common/uuid-param.pipe.js';
+import { ParseUuid } from '../common/uuid-param.pipe.js';
 import type { VerifiedToken } from '../tokens/access-token.service.js';
 import { SessionsService } from './sessions.service.js';
 
@@ -21,7 +21,7 @@ export class SessionsController {
   @HttpCode(204)
   async revoke(
     @CurrentUser() bearer: VerifiedToken,
-    @Param('id', UuidParam) id: string,
+    @Param('id', ParseUuid()) id: string,
     @ClientContext() context: RequestContext,
   ): Promise<void> {
     await this.sessions.revokeOwn({ userId: bearer.sub, sessionId: id, context });
