@@ -1,5 +1,6 @@
 import { Controller, Get, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { AuditPage } from '../audit/audit-event.response.js';
 import { AuditService } from '../audit/audit.service.js';
 import { Roles } from '../common/auth.decorators.js';
 import { AuditQuery } from './admin.dto.js';
@@ -12,7 +13,8 @@ export class AdminAuditController {
   constructor(private readonly audit: AuditService) {}
 
   @Get()
-  list(@Query() query: AuditQuery) {
+  @ApiOkResponse({ type: AuditPage })
+  list(@Query() query: AuditQuery): Promise<AuditPage> {
     return this.audit.list({
       userId: query.userId,
       type: query.type,

@@ -1,5 +1,6 @@
 import { Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { KeyList, RotatedKey } from './admin.responses.js';
 import type { RequestContext } from '../common/request-context.js';
 import { ClientContext, CurrentUser, Roles } from '../common/auth.decorators.js';
 import type { VerifiedToken } from '../tokens/access-token.service.js';
@@ -14,18 +15,21 @@ export class AdminKeysController {
   constructor(private readonly keys: KeyAdministration) {}
 
   @Get()
-  async list() {
+  @ApiOkResponse({ type: KeyList })
+  async list(): Promise<KeyList> {
     return { keys: await this.keys.list() };
   }
 
   @Post('rotate')
   @HttpCode(201)
-  rotate(@CurrentUser() admin: VerifiedToken, @ClientContext() context: RequestContext) {
+  @ApiCreatedResponse({ type: RotatedKey })
+  rotate(@CurrentUser() admin: VerifiedToken, @ClientContext() context: RequestContext): Promise<RotatedKey> {
     return this.keys.rotate({ actorId: admin.sub, context });
   }
 
   @Post(':kid/revoke')
   @HttpCode(204)
+  @ApiNoContentResponse({ description: "every token signed by the key rejected at once on every instance" })
   async revoke(
     @Param() params: KidParam,
     @Query() query: RevokeKeyQuery,

@@ -5,15 +5,7 @@ import { SessionsService } from '../sessions/sessions.service.js';
 import { RevocationService } from '../tokens/revocation/revocation.service.js';
 import { SigningKeysService } from '../tokens/signing-keys.service.js';
 import type { AdminAction } from '../users/user-administration.service.js';
-
-export interface KeyView {
-  kid: string;
-  alg: 'ES256';
-  status: 'active' | 'retiring' | 'revoked';
-  createdAt: string;
-  retiredAt: string | null;
-  revokedAt: string | null;
-}
+import type { KeyView } from './admin.responses.js';
 
 /** Signing-key rotation and revocation ("change the secret key", DESIGN.md). */
 @Injectable()

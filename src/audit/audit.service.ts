@@ -1,21 +1,11 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { Tx } from '../database/prisma.service.js';
+import type { AuditEventResponse, AuditPage } from './audit-event.response.js';
+import type { AuditEventType } from './audit-event-types.js';
 import { AuditRepository, type AuditQuery, type NewAuditEvent } from './audit.repository.js';
 
 export type { NewAuditEvent } from './audit.repository.js';
 
-
-export interface AuditEventResponse {
-  id: string;
-  type: string;
-  userId: string | null;
-  actorId: string | null;
-  sessionId: string | null;
-  ip: string | null;
-  userAgent: string | null;
-  details: unknown;
-  createdAt: string;
-}
 
 /**
  * The audit trail. Events that belong to a state change are written in its transaction;
@@ -39,12 +29,13 @@ export class AuditService {
     });
   }
 
-  async list(query: AuditQuery): Promise<{ events: AuditEventResponse[]; nextCursor: string | null }> {
+  async list(query: AuditQuery): Promise<AuditPage> {
     const rows = await this.repository.find({ ...query, limit: query.limit + 1 });
     const page = rows.slice(0, query.limit);
-    const events = page.map((row) => ({
+    const events = page.map((row): AuditEventResponse => ({
       id: row.id.toString(),
-      type: row.type,
+      // Written only through NewAuditEvent, whose type is an AuditEventType.
+      type: row.type as AuditEventType,
       userId: row.userId,
       actorId: row.actorId,
       sessionId: row.sessionId,

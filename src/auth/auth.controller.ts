@@ -1,14 +1,15 @@
 import { Body, Controller, Get, HttpCode, Post, Req, Res, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { ThrottlerGuard } from '@nestjs/throttler';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError } from '../common/domain-error.js';
 import type { RequestContext } from '../common/request-context.js';
 import type { VerifiedToken } from '../tokens/access-token.service.js';
-import { toUserResponse } from '../users/user.response.js';
+import { toUserResponse, UserEnvelope } from '../users/user.response.js';
 import { UsersService } from '../users/users.service.js';
 import { ClientContext, CurrentUser, OptionalAuth, Public } from '../common/auth.decorators.js';
 import { LoginDto, LogoutDto, RefreshDto, RegisterDto } from './auth.dto.js';
+import { SessionStatus, TokenResponse } from './auth.responses.js';
 import { AuthService, toTokenResponse } from './auth.service.js';
 import { RefreshCookie } from './refresh-cookie.js';
 
@@ -24,7 +25,8 @@ export class AuthController {
   @Public()
   @UseGuards(ThrottlerGuard)
   @Post('register')
-  async register(@Body() body: RegisterDto, @ClientContext() context: RequestContext) {
+  @ApiCreatedResponse({ type: UserEnvelope })
+  async register(@Body() body: RegisterDto, @ClientContext() context: RequestContext): Promise<UserEnvelope> {
     return { user: toUserResponse(await this.users.register(body, context)) };
   }
 
@@ -32,12 +34,13 @@ export class AuthController {
   @UseGuards(ThrottlerGuard)
   @Post('login')
   @HttpCode(200)
+  @ApiOkResponse({ type: TokenResponse })
   async login(
     @Body() body: LoginDto,
     @ClientContext() context: RequestContext,
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
-  ) {
+  ): Promise<TokenResponse> {
     const issued = await this.auth.login(body.email, body.password, context);
     return this.respondWithTokens(issued, request, reply);
   }
@@ -46,12 +49,13 @@ export class AuthController {
   @UseGuards(ThrottlerGuard)
   @Post('refresh')
   @HttpCode(200)
+  @ApiOkResponse({ type: TokenResponse })
   async refresh(
     @Body() body: RefreshDto,
     @ClientContext() context: RequestContext,
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
-  ) {
+  ): Promise<TokenResponse> {
     const source = this.cookie.read(request, body.refreshToken);
     if (!source) throw new DomainError('invalid_refresh_token', 'No refresh token was sent.');
     const issued = await this.auth.refresh(source.token, context);
@@ -62,6 +66,7 @@ export class AuthController {
   @ApiBearerAuth()
   @Post('logout')
   @HttpCode(204)
+  @ApiNoContentResponse({ description: 'that session revoked' })
   async logout(
     @Body() body: LogoutDto,
     @CurrentUser() bearer: VerifiedToken | undefined,
@@ -77,6 +82,7 @@ export class AuthController {
   @ApiBearerAuth()
   @Post('logout-all')
   @HttpCode(204)
+  @ApiNoContentResponse({ description: 'every session of the user revoked' })
   async logoutAll(@CurrentUser() bearer: VerifiedToken, @ClientContext() context: RequestContext): Promise<void> {
     await this.auth.logoutAll(bearer, context);
   }
@@ -84,7 +90,8 @@ export class AuthController {
   /** "Is my session still alive?" from the verified, revocation-checked token alone. */
   @ApiBearerAuth()
   @Get('session')
-  session(@CurrentUser() bearer: VerifiedToken) {
+  @ApiOkResponse({ type: SessionStatus })
+  session(@CurrentUser() bearer: VerifiedToken): SessionStatus {
     return { active: true, sub: bearer.sub, sid: bearer.sid, role: bearer.role, iat: bearer.iat, exp: bearer.exp };
   }
 
@@ -93,7 +100,7 @@ export class AuthController {
     request: FastifyRequest,
     reply: FastifyReply,
     cameFromCookie = false,
-  ) {
+  ): TokenResponse {
     const cookieMode = cameFromCookie || this.cookie.wantsCookie(request);
     if (cookieMode) this.cookie.set(reply, issued.refreshToken, issued.refreshExpiresIn);
     // RFC 6749 5.1: token responses must not be cached, also by HTTP/1.0 caches.

@@ -4,19 +4,9 @@ import type { RequestContext } from '../common/request-context.js';
 import { RefreshRotation } from '../sessions/refresh-rotation.service.js';
 import { SessionsService, type IssuedTokens } from '../sessions/sessions.service.js';
 import type { VerifiedToken } from '../tokens/access-token.service.js';
-import { toUserResponse, type UserResponse } from '../users/user.response.js';
+import { toUserResponse } from '../users/user.response.js';
+import type { TokenResponse } from './auth.responses.js';
 import { UsersService } from '../users/users.service.js';
-
-/** API.md's token response. `refreshToken` is left out in cookie mode. */
-export interface TokenResponse {
-  tokenType: 'Bearer';
-  accessToken: string;
-  expiresIn: number;
-  refreshToken?: string;
-  refreshExpiresIn: number;
-  sessionId: string;
-  user: UserResponse;
-}
 
 @Injectable()
 export class AuthService {

@@ -1,9 +1,10 @@
 import { Controller, Get, Res } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { Public } from '../common/auth.decorators.js';
 import { RevocationService } from '../tokens/revocation/revocation.service.js';
 import { HealthRepository } from './health.repository.js';
+import { LiveResponse, ReadyResponse } from './health.responses.js';
 
 const PING_TIMEOUT_MS = 2000;
 
@@ -17,7 +18,8 @@ export class HealthController {
   ) {}
 
   @Get('live')
-  live() {
+  @ApiOkResponse({ type: LiveResponse })
+  live(): LiveResponse {
     return { status: 'ok' };
   }
 
@@ -26,6 +28,8 @@ export class HealthController {
    * revocations still arrive through the database catch-up loop (API.md "Operations").
    */
   @Get('ready')
+  @ApiOkResponse({ type: ReadyResponse })
+  @ApiServiceUnavailableResponse({ description: 'service_unavailable in the error shape, plus status, database and redis' })
   async ready(@Res({ passthrough: true }) reply: FastifyReply) {
     const database = await withTimeout(this.repository.ping(), PING_TIMEOUT_MS).then(
       () => 'up' as const,

@@ -1,11 +1,12 @@
 import { Body, Controller, Get, Header, HttpCode, Post, UseGuards } from '@nestjs/common';
-import { ApiBasicAuth, ApiBody, ApiTags } from '@nestjs/swagger';
+import { ApiBasicAuth, ApiBody, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { RequestContext } from '../common/request-context.js';
 import { ClientContext, Public } from '../common/auth.decorators.js';
 import { oauthBodyPipe } from '../common/validation.js';
 import { ClientAuthGuard, OptionalClientAuthGuard } from './client-auth.guard.js';
 import { OAuthMetadata } from './oauth-metadata.js';
 import { TokenRequestDto, type TokenRequest } from './oauth.dto.js';
+import { AuthorizationServerMetadata, IntrospectionResponse, RevokeResponse } from './oauth.responses.js';
 import { OAuthService } from './oauth.service.js';
 
 @ApiTags('oauth')
@@ -20,6 +21,7 @@ export class OAuthController {
   /** RFC 8414 authorization server metadata. */
   @Get('.well-known/oauth-authorization-server')
   @Header('cache-control', 'public, max-age=300')
+  @ApiOkResponse({ type: AuthorizationServerMetadata })
   metadata() {
     return this.metadataDocument.document;
   }
@@ -29,7 +31,8 @@ export class OAuthController {
   @UseGuards(OptionalClientAuthGuard)
   @Post('oauth/revoke')
   @HttpCode(200)
-  async revoke(@Body(oauthBodyPipe(TokenRequestDto)) body: TokenRequest, @ClientContext() context: RequestContext) {
+  @ApiOkResponse({ type: RevokeResponse })
+  async revoke(@Body(oauthBodyPipe(TokenRequestDto)) body: TokenRequest, @ClientContext() context: RequestContext): Promise<RevokeResponse> {
     await this.oauth.revoke(body.token, context);
     return {};
   }
@@ -41,7 +44,8 @@ export class OAuthController {
   @HttpCode(200)
   @Header('cache-control', 'no-store')
   @Header('pragma', 'no-cache')
-  introspect(@Body(oauthBodyPipe(TokenRequestDto)) body: TokenRequest) {
+  @ApiOkResponse({ type: IntrospectionResponse })
+  introspect(@Body(oauthBodyPipe(TokenRequestDto)) body: TokenRequest): Promise<IntrospectionResponse> {
     return this.oauth.introspect(body.token);
   }
 }

@@ -32,6 +32,7 @@ export class RevocationFeedController {
     description:
       'text/event-stream. `event: revocation` (id = event id, data `{ sid | sub (+ notBefore, exceptSid?) | kid, reason, revokedAt }`), ' +
       'then `event: ready` once the replay is complete, then live events; `: ping` heartbeats.',
+    content: { 'text/event-stream': { schema: { type: 'string' } } },
   })
   @ApiConflictResponse({ description: '`resync_required`: Last-Event-ID is above the newest event id; reconnect without it.' })
   @ApiTooManyRequestsResponse({ description: '`rate_limited` with Retry-After: SSE_MAX_STREAMS_PER_CLIENT streams already open.' })

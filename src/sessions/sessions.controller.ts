@@ -1,9 +1,10 @@
 import { Controller, Delete, Get, HttpCode, Param } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { RequestContext } from '../common/request-context.js';
 import { ClientContext, CurrentUser } from '../common/auth.decorators.js';
 import { ParseUuid } from '../common/uuid-param.pipe.js';
 import type { VerifiedToken } from '../tokens/access-token.service.js';
+import { SessionList } from './session.response.js';
 import { SessionsService } from './sessions.service.js';
 
 @ApiTags('sessions')
@@ -13,12 +14,14 @@ export class SessionsController {
   constructor(private readonly sessions: SessionsService) {}
 
   @Get()
-  async list(@CurrentUser() bearer: VerifiedToken) {
+  @ApiOkResponse({ type: SessionList })
+  async list(@CurrentUser() bearer: VerifiedToken): Promise<SessionList> {
     return { sessions: await this.sessions.listLive(bearer.sub, bearer.sid) };
   }
 
   @Delete(':id')
   @HttpCode(204)
+  @ApiNoContentResponse({ description: 'own session revoked (404 for another user\'s)' })
   async revoke(
     @CurrentUser() bearer: VerifiedToken,
     @Param('id', ParseUuid()) id: string,

@@ -12,6 +12,7 @@ import type { AuditEventType } from '../audit/audit-event-types.js';
 import { RevocationService, type Revoker } from '../tokens/revocation/revocation.service.js';
 import type { RevocationReason } from '../tokens/revocation/revocation.types.js';
 import { generateRefreshToken, hashRefreshToken, secondsUntil } from './refresh-token.js';
+import type { SessionView } from './session.response.js';
 import { SessionsRepository } from './sessions.repository.js';
 
 /** Attempts with a freshly loaded key after the database refused ours as revoked. */
@@ -50,15 +51,6 @@ export interface SessionAudit {
   details?: Record<string, unknown>;
 }
 
-export interface SessionView {
-  id: string;
-  createdAt: string;
-  lastUsedAt: string;
-  expiresAt: string;
-  userAgent: string | null;
-  ip: string | null;
-  current: boolean;
-}
 
 /**
  * Sessions: how one starts (login), every way one ends, and what a user may see of them.

@@ -1,6 +1,7 @@
 import { Controller, Get, Header } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { Public } from '../common/auth.decorators.js';
+import { JwksResponse } from './jwks.response.js';
 import { SigningKeysService } from './signing-keys.service.js';
 
 @ApiTags('keys')
@@ -12,7 +13,8 @@ export class JwksController {
   /** Public halves of every key whose tokens may still be alive. */
   @Get('jwks.json')
   @Header('cache-control', 'public, max-age=60')
-  jwks() {
+  @ApiOkResponse({ type: JwksResponse })
+  jwks(): JwksResponse {
     return { keys: this.keys.jwks() };
   }
 }

@@ -1,13 +1,13 @@
 import { Body, Controller, Delete, Get, HttpCode, Post, UseGuards } from '@nestjs/common';
 import { ThrottlerGuard } from '@nestjs/throttler';
-import { ApiAcceptedResponse, ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiAcceptedResponse, ApiBearerAuth, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { RequestContext } from '../common/request-context.js';
 import { ChangePasswordDto, PasswordConfirmationDto } from '../auth/auth.dto.js';
 import { ClientContext, CurrentUser } from '../common/auth.decorators.js';
 import type { VerifiedToken } from '../tokens/access-token.service.js';
 import { AcceptedResponse, ChangeEmailDto } from './account-recovery.dto.js';
 import { EmailVerification } from './email-verification.service.js';
-import { toUserResponse } from './user.response.js';
+import { toUserResponse, UserEnvelope } from './user.response.js';
 import { UsersService } from './users.service.js';
 
 @ApiTags('users')
@@ -20,12 +20,14 @@ export class UsersController {
   ) {}
 
   @Get()
-  async me(@CurrentUser() bearer: VerifiedToken) {
+  @ApiOkResponse({ type: UserEnvelope })
+  async me(@CurrentUser() bearer: VerifiedToken): Promise<UserEnvelope> {
     return { user: toUserResponse(await this.users.getById(bearer.sub)) };
   }
 
   @Post('password')
   @HttpCode(204)
+  @ApiNoContentResponse({ description: 'password changed; every other session revoked' })
   async changePassword(
     @CurrentUser() bearer: VerifiedToken,
     @Body() body: ChangePasswordDto,
@@ -50,6 +52,7 @@ export class UsersController {
 
   @Delete()
   @HttpCode(204)
+  @ApiNoContentResponse({ description: 'user deleted, every session revoked' })
   async deleteMe(
     @CurrentUser() bearer: VerifiedToken,
     @Body() body: PasswordConfirmationDto,
