@@ -68,7 +68,20 @@ export class SessionsService {
     private readonly audit: AuditService,
   ) {}
 
-  /** Opens a session for an authenticated user (login). */
+  /**
+   * Opens a session for an authenticated user (login).
+   *
+   * Login versus a user-wide cut-off: ordered by the database clock under the user-row lock
+   * (share here, update in revokeAllForUserIn). A per-user integer "session generation" carried
+   * in the token was considered and not taken: it needs the very same lock (the generation must
+   * be read under it, exactly as the clock is), so it would remove only clockPast()'s
+   * millisecond wait; but the cut-off does not stay inside Gatehouse. It travels on the bus and
+   * the SSE feed as `sub` + `notBefore` and resource servers' verifiers compare it with the
+   * token's `auth_time`, so a generation would need a new claim, a new wire field and every
+   * deployed verifier upgraded in lockstep, while `notBefore` had to stay for the old ones:
+   * two mechanisms where there is one. `auth_time` is also a standard claim a verifier can
+   * check without knowing Gatehouse; a generation is not. README "Revoking" says the same.
+   */
   async start(user: SessionUser, context: RequestContext): Promise<IssuedTokens> {
     for (let attempt = 0; attempt < KEY_ATTEMPTS; attempt++) {
       const started = await this.tryStart(user, context);
