@@ -11,7 +11,8 @@ export type RefreshSource = { token: string; fromCookie: boolean } | undefined;
 /**
  * SPA mode (API.md): with `X-Auth-Mode: cookie` the refresh token travels only in an
  * HttpOnly; Secure; SameSite=Strict cookie scoped to /auth. A request authenticated by that
- * cookie must prove it comes from our SPA: an allowed Origin and `X-Requested-With: gatehouse`.
+ * cookie must prove it comes from our SPA: an allowed Origin (one of CORS_ORIGINS, or Gatehouse's
+ * own configured public origin) and `X-Requested-With: gatehouse`.
  */
 @Injectable()
 export class RefreshCookie {
@@ -20,7 +21,9 @@ export class RefreshCookie {
 
   constructor(config: AppConfig) {
     this.secure = config.get('COOKIE_SECURE');
-    this.allowedOrigins = new Set(config.get('CORS_ORIGINS'));
+    // Gatehouse's own UI talks to it from its public origin, which needs no CORS_ORIGINS entry.
+    const own = config.publicOrigin;
+    this.allowedOrigins = new Set([...config.get('CORS_ORIGINS'), ...(own ? [own] : [])]);
   }
 
   wantsCookie(request: FastifyRequest): boolean {

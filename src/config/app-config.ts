@@ -43,6 +43,19 @@ export class AppConfig {
     return this.isProduction ? 'off' : 'public';
   }
 
+  /**
+   * Gatehouse's own browser origin, that of publicAppUrl (PUBLIC_APP_URL, else the issuer):
+   * configured, never taken from a request's Host header, which a client chooses.
+   */
+  get publicOrigin(): string | undefined {
+    try {
+      const url = new URL(this.publicAppUrl);
+      return url.protocol === 'http:' || url.protocol === 'https:' ? url.origin : undefined;
+    } catch {
+      return undefined; // an issuer need not be a URL; then only PUBLIC_APP_URL names the origin
+    }
+  }
+
   /** How long a revocation must be remembered: a token older than this has expired anyway. */
   get revocationMemoryMs(): number {
     return (this.values.ACCESS_TOKEN_TTL_SECONDS + this.values.CLOCK_SKEW_SECONDS) * 1000;

@@ -75,6 +75,7 @@ export const configSchema = z.object({
     .default('')
     .transform((raw) => raw.split(',').map((origin) => origin.trim()).filter(Boolean)),
   COOKIE_SECURE: bool.default(true),
+  UI_ENABLED: bool.default(true),
   RATE_LIMIT_AUTH_PER_MINUTE: int(1, 1_000_000).default(30),
   TRUST_PROXY: trustProxySchema,
   // Slow or unfinished requests (issue 8 #10): headers and body must arrive within this.
@@ -96,6 +97,7 @@ export const configSchema = z.object({
   // Mail (DESIGN.md "Mail"): unset SMTP_URL means the log transport of API.md.
   SMTP_URL: optionalString.pipe(z.url({ protocol: /^smtps?$/ }).optional()),
   MAIL_FROM: z.string().trim().min(3).max(320).regex(/@/, 'must contain an address').default('Gatehouse <no-reply@localhost>'),
+  // Where users reach Gatehouse and its UI: mail links, and its origin passes the cookie-mode CSRF check.
   PUBLIC_APP_URL: optionalString.pipe(z.url({ protocol: /^https?$/ }).optional()),
   MAIL_POLL_INTERVAL_MS: int(10, 60_000).default(1000),
   MAIL_MAX_ATTEMPTS: int(1, 100).default(10),
