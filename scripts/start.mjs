@@ -17,7 +17,7 @@ function newestMtime(dir) {
   return newest;
 }
 
-const sources = [path.join(root, 'src'), path.join(root, 'prisma')];
+const sources = ['src', 'prisma', 'client/src', 'web'].map((dir) => path.join(root, dir));
 const stale = !existsSync(entry) || sources.some((dir) => newestMtime(dir) > statSync(entry).mtimeMs);
 if (stale) {
   const build = spawnSync('npm', ['run', 'build'], { cwd: root, stdio: 'inherit' });

@@ -17,6 +17,7 @@ import { toFastifyTrustProxy } from './config/trust-proxy.js';
 import { httpTimeouts } from './common/http-timeouts.js';
 import { MetricsService } from './metrics/metrics.service.js';
 import { RevocationFeed } from './oauth/revocation-feed.service.js';
+import { registerUi } from './ui/serve-ui.js';
 import type { AppConfig } from './config/app-config.js';
 
 const FORM_ROUTES = new Set(['/oauth/revoke', '/oauth/introspect']);
@@ -61,6 +62,7 @@ export async function createApp(config: AppConfig, logger: LoggerService | false
     methods: ['GET', 'POST', 'PATCH', 'DELETE'],
     maxAge: 600,
   });
+  await registerUi(app, config, logger);
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new AllExceptionsFilter());
 
