@@ -9,6 +9,13 @@ import { AuthError, type AuthClient, type AuthClientOptions, type SessionEndReas
 export { AuthError } from './types.js';
 export type { AuthClient, AuthClientOptions, Credentials, Registration, SessionEndReason, User } from './types.js';
 
+interface TokenResponse {
+  accessToken: string;
+  expiresIn: number;
+  sessionId: string;
+  user: User;
+}
+
 interface Session {
   accessToken: string;
   /** Local clock (ms) at which the token expires, from `expiresIn` (never the token's `exp`: clocks differ). */
@@ -115,7 +122,7 @@ export function createAuthClient(options: AuthClientOptions): AuthClient {
     refreshing ??= tabs
       .exclusive(async () => {
         const response = await call('/auth/refresh', {});
-        if (response.ok) return started(await response.json());
+        if (response.ok) return started((await response.json()) as TokenResponse);
         const error = await toError(response);
         if (!FINAL.has(error.code)) throw error;
         // An access token rejected as revoked whose cookie is simply gone: report the revocation.
@@ -126,7 +133,7 @@ export function createAuthClient(options: AuthClientOptions): AuthClient {
     return refreshing;
   }
 
-  function started(body: { accessToken: string; expiresIn: number; sessionId: string; user: User }): Session {
+  function started(body: TokenResponse): Session {
     const s: Session = {
       accessToken: body.accessToken,
       expiresAt: Date.now() + body.expiresIn * 1000,
@@ -222,7 +229,7 @@ export function createAuthClient(options: AuthClientOptions): AuthClient {
     },
     async login(input) {
       const response = await expectOk(await call('/auth/login', { email: input.email, password: input.password }));
-      return started(await response.json()).user;
+      return started((await response.json()) as TokenResponse).user;
     },
     async logout() {
       const response = await call('/auth/logout', {});

@@ -1,4 +1,5 @@
 /** The user object of API.md. */
+// Members are function properties, not methods: they never use `this`, so `const { login } = auth` is safe.
 export interface User {
   id: string;
   email: string;
@@ -48,22 +49,22 @@ export interface AuthClient {
   /** The current session's id, or null. */
   readonly sessionId: string | null;
   /** Creates an account (does not sign in). */
-  register(input: Registration): Promise<User>;
-  login(input: Credentials): Promise<User>;
+  register: (input: Registration) => Promise<User>;
+  login: (input: Credentials) => Promise<User>;
   /** Ends this session in every tab. */
-  logout(): Promise<void>;
+  logout: () => Promise<void>;
   /** Ends every session of the user (all devices). */
-  logoutAll(): Promise<void>;
+  logoutAll: () => Promise<void>;
   /** After a reload: the session from the refresh cookie (or another tab), or null. */
-  restore(): Promise<User | null>;
+  restore: () => Promise<User | null>;
   /** fetch with the access token attached; refreshes once and retries on an expired token. */
-  fetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response>;
+  fetch: (input: RequestInfo | URL, init?: RequestInit) => Promise<Response>;
   /** Called with the user (or null) whenever it changes. Returns an unsubscribe function. */
-  onChange(listener: (user: User | null) => void): () => void;
+  onChange: (listener: (user: User | null) => void) => () => void;
   /** Called when a session ends, with the reason. Returns an unsubscribe function. */
-  onSessionEnd(listener: (reason: SessionEndReason) => void): () => void;
+  onSessionEnd: (listener: (reason: SessionEndReason) => void) => () => void;
   /** Stops timers and cross-tab listeners. */
-  close(): void;
+  close: () => void;
 }
 
 /** An error answer of Gatehouse (API.md "Error codes"), or a network failure (`status` 0, code `network_error`). */

@@ -27,8 +27,8 @@ export function createApi(client: AuthClient): Api {
       const retryAfter = Number(response.headers.get('retry-after')) || undefined;
       throw new AuthError(
         response.status,
-        String(body?.code ?? `http_${response.status}`),
-        String(body?.message ?? response.statusText),
+        typeof body?.code === 'string' ? body.code : `http_${response.status}`,
+        typeof body?.message === 'string' ? body.message : response.statusText,
         body?.details as { field: string; message: string }[] | undefined,
         retryAfter,
       );

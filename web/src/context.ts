@@ -6,12 +6,12 @@ import type { Api } from './api.js';
 export interface PageContext {
   client: AuthClient;
   api: Api;
-  navigate(path: string, options?: { replace?: boolean }): void;
+  navigate: (path: string, options?: { replace?: boolean }) => void;
   /** Shows a message above the page (kept across one navigation). */
-  notice(message: string, kind?: 'info' | 'error'): void;
+  notice: (message: string, kind?: 'info' | 'error') => void;
   params: Record<string, string>;
   query: URLSearchParams;
-  has(feature: UiFeature): boolean;
+  has: (feature: UiFeature) => boolean;
 }
 
 export type Page = (view: HTMLElement, context: PageContext) => void | Promise<void>;

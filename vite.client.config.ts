@@ -7,8 +7,8 @@ const here = (relative: string) => fileURLToPath(new URL(relative, import.meta.u
 export default defineConfig({
   logLevel: 'warn',
   build: {
-    lib: { entry: here('src/gatehouse-client.ts'), formats: ['es'], fileName: () => 'gatehouse-client.js' },
-    outDir: here('../dist/client'),
+    lib: { entry: here('client/src/gatehouse-client.ts'), formats: ['es'], fileName: () => 'gatehouse-client.js' },
+    outDir: here('dist/client'),
     emptyOutDir: false,
     target: 'es2022',
     minify: true,

@@ -8,10 +8,10 @@ const here = (relative: string) => fileURLToPath(new URL(relative, import.meta.u
  * No inline script or style anywhere, so the strict CSP holds.
  */
 export default defineConfig({
-  root: here('.'),
+  root: here('web'),
   logLevel: 'warn',
   build: {
-    outDir: here('../dist/public'),
+    outDir: here('dist/public'),
     emptyOutDir: true,
     target: 'es2022',
     // The preload polyfill is for browsers without modulepreload; it would also be inline-free, but it is dead weight.
