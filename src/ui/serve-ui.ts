@@ -42,8 +42,15 @@ export async function registerUi(app: NestFastifyApplication, config: AppConfig,
   const client = existsSync(CLIENT_FILE) ? readFileSync(CLIENT_FILE, 'utf8') : undefined;
   fastify.get('/client/gatehouse-client.js', async (_request, reply) => {
     if (!client) return notBuilt(reply);
-    // Not content-hashed: cached briefly, so a deploy reaches SPAs within minutes.
-    return reply.header('cache-control', 'public, max-age=300').type('text/javascript; charset=utf-8').send(client);
+    // Public code any page may load as a module (CORS mode, no credentials); the API behind it
+    // still answers only CORS_ORIGINS. Not content-hashed: cached briefly, so a deploy reaches SPAs soon.
+    if (!reply.hasHeader('access-control-allow-origin')) reply.header('access-control-allow-origin', '*');
+    return reply
+      .header('cross-origin-resource-policy', 'cross-origin')
+      .header('cache-control', 'public, max-age=300')
+      .header('x-content-type-options', 'nosniff')
+      .type('text/javascript; charset=utf-8')
+      .send(client);
   });
   if (!config.get('UI_ENABLED')) return;
 

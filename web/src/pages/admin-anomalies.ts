@@ -32,7 +32,7 @@ export const anomaliesPage: Page = async (view, { api, query, notice }) => {
       const rows = page.anomalies.map((anomaly) => [
         time(anomaly.createdAt),
         anomaly.type.replaceAll('_', ' '),
-        h('a', { href: UI_ROUTES.adminUser.replace(':id', encodeURIComponent(anomaly.userId)) }, anomaly.userId.slice(0, 8)),
+        h('a', { class: 'mono short', title: anomaly.userId, href: UI_ROUTES.adminUser.replace(':id', encodeURIComponent(anomaly.userId)) }, `…${anomaly.userId.slice(-8)}`),
         ACTIONS[anomaly.action] ?? anomaly.action,
         anomaly.details && typeof anomaly.details === 'object' ? h('code', { class: 'details' }, JSON.stringify(anomaly.details)) : '—',
         anomaly.status === 'open' ? review(anomaly) : `${anomaly.status} ${anomaly.resolvedAt ? new Date(anomaly.resolvedAt).toLocaleString() : ''}`,

@@ -1,3 +1,4 @@
+import { UI_ROUTES } from '../../../src/ui/ui-routes.js';
 import type { Page } from '../context.js';
 import { fill, h, table, time } from '../dom.js';
 import { action, form, reportError } from '../forms.js';
@@ -22,7 +23,9 @@ interface SigningKey {
   createdAt: string;
 }
 
-const short = (id: string | null) => (id ? h('span', { class: 'mono', title: id }, id.slice(0, 8)) : '—');
+// Ids are UUIDv7: their first digits are a timestamp, shared by neighbours; the tail tells them apart.
+const userLink = (id: string | null) =>
+  id ? h('a', { class: 'mono short', title: id, href: UI_ROUTES.adminUser.replace(':id', encodeURIComponent(id)) }, `…${id.slice(-8)}`) : '—';
 const details = (value: unknown) => (value && typeof value === 'object' && Object.keys(value).length ? h('code', { class: 'details' }, JSON.stringify(value)) : '—');
 
 export const auditPage: Page = async (view, { api, query }) => {
@@ -31,7 +34,7 @@ export const auditPage: Page = async (view, { api, query }) => {
   const pages = pager(async (cursor) => {
     try {
       const page = await api<{ events: AuditEvent[]; nextCursor: string | null }>('/admin/audit', { query: { ...filters, cursor, limit: 50 } });
-      const rows = page.events.map((event) => [time(event.createdAt), event.type, short(event.userId), short(event.actorId), event.ip ?? '—', details(event.details)]);
+      const rows = page.events.map((event) => [time(event.createdAt), event.type, userLink(event.userId), userLink(event.actorId), event.ip ?? '—', details(event.details)]);
       fill(results, table('Audit events', ['When', 'Event', 'User', 'By', 'Network', 'Details'], rows, 'No events match.'));
       return page.nextCursor;
     } catch (error) {
@@ -49,7 +52,7 @@ export const auditPage: Page = async (view, { api, query }) => {
       inline: true,
       fields: [
         { name: 'userId', label: 'User id', value: filters.userId, required: false, maxlength: 36 },
-        { name: 'type', label: 'Event type', value: filters.type, required: false, maxlength: 64, hint: 'e.g. login_failed' },
+        { name: 'type', label: 'Event type (e.g. login_failed)', value: filters.type, required: false, maxlength: 64 },
       ],
       submit: 'Filter',
       onSubmit: async (values) => {
