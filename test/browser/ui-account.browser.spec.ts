@@ -64,7 +64,8 @@ describe('Gatehouse UI in Chromium: sign in, stay signed in, sessions, log out a
     await page.getByLabel('Email').fill(user.email);
     await page.getByLabel('Password').fill('not the password');
     await page.getByRole('button', { name: 'Sign in' }).click();
-    await expect(page.getByRole('alert').textContent()).resolves.toBe('Email or password is incorrect.');
+    const refusal = await page.waitForSelector('form .outcome.error');
+    await expect(refusal.textContent()).resolves.toBe('Email or password is incorrect.');
     await screenshot(page, 'sign-in-error');
     await context.close();
   });

@@ -36,8 +36,8 @@ export interface ListeningApp extends TestApp {
  * The app listening on 127.0.0.1 for a real browser. Its public origin is http://localhost:<port>
  * and CORS_ORIGINS does NOT list it: the UI's cookie-mode calls pass as same-origin requests.
  */
-export async function startListeningApp(env: Record<string, string> = {}): Promise<ListeningApp> {
-  const port = await freePort();
+export async function startListeningApp(env: Record<string, string> = {}, port?: number): Promise<ListeningApp> {
+  port ??= await freePort();
   const origin = `http://localhost:${port}`;
   const app = await startApp({ env: { PUBLIC_APP_URL: origin, ...env } });
   await app.app.listen({ port, host: '127.0.0.1' });
