@@ -106,4 +106,51 @@ describe('Gatehouse UI in Chromium: sign in, stay signed in, sessions, log out a
     await laptop.close();
     await phone.close();
   });
+
+  it('changes the password (the other browser ends, this one stays) and signs out everywhere', async () => {
+    const user = await createUser(t);
+    const here = await browser.newContext();
+    const there = await browser.newContext();
+    const page = await here.newPage();
+    const other = await there.newPage();
+    await signIn(other, t.origin, user.email, user.password);
+    await signIn(page, t.origin, user.email, user.password);
+    const form = page.locator('form[aria-label="Change password"]');
+    await form.getByLabel('Current password').fill(user.password);
+    await form.getByLabel('New password', { exact: true }).fill('a brand new password');
+    await form.getByLabel('New password again').fill('a brand new password');
+    await form.getByRole('button', { name: 'Change password' }).click();
+    await page.waitForSelector('text=Password changed. Your other sessions were signed out.');
+    await onPage(other, 'signIn', 3000);
+    await expect(page.locator('section[aria-labelledby="sessions-title"] tbody tr').count()).resolves.toBe(1);
+
+    await signIn(other, t.origin, user.email, 'a brand new password');
+    await page.getByRole('button', { name: 'Sign out on every device' }).click();
+    await onPage(page, 'signIn');
+    await onPage(other, 'signIn', 3000);
+    await expect(other.locator('#notice').textContent()).resolves.toContain('signed out from another device');
+    await here.close();
+    await there.close();
+  });
+
+  it('after sign-in goes where the user was headed, but never off this origin', async () => {
+    const user = await createUser(t);
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(`${t.origin}/account`);
+    await onPage(page, 'signIn');
+    expect(new URL(page.url()).searchParams.get('next')).toBe('/account');
+    for (const next of ['/\\evil.example.test/', '//evil.example.test/', 'https://evil.example.test/']) {
+      await page.goto(`${t.origin}/sign-in?next=${encodeURIComponent(next)}`);
+      await onPage(page, 'signIn');
+      await page.getByLabel('Email').fill(user.email);
+      await page.getByLabel('Password').fill(user.password);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await onPage(page, 'account');
+      expect(new URL(page.url()).origin).toBe(t.origin);
+      await page.locator('#nav').getByRole('button', { name: 'Sign out' }).click();
+      await onPage(page, 'signIn');
+    }
+    await context.close();
+  });
 });

@@ -52,6 +52,13 @@ function match(pathname: string): { route: Route; params: Record<string, string>
   return undefined;
 }
 
+/** `next` only ever leads to a page of this app (no open redirect, also not via `/\\host`). */
+function sameOriginPath(next: string | null): string | undefined {
+  if (!next) return undefined;
+  const url = new URL(next, location.origin);
+  return url.origin === location.origin && match(url.pathname) ? url.pathname + url.search : undefined;
+}
+
 function navigate(path: string, options: { replace?: boolean } = {}): void {
   if (options.replace) history.replaceState(null, '', path);
   else history.pushState(null, '', path);
@@ -147,8 +154,7 @@ client.onSessionEnd((reason) => {
 client.onChange((user) => {
   // Signed in here or in another tab: leave the sign-in pages for where the user was going.
   if (user && current?.access === 'guest') {
-    const next = new URLSearchParams(location.search).get('next');
-    navigate(next?.startsWith('/') && !next.startsWith('//') ? next : UI_ROUTES.account, { replace: true });
+    navigate(sameOriginPath(new URLSearchParams(location.search).get('next')) ?? UI_ROUTES.account, { replace: true });
   } else renderNav();
 });
 
