@@ -30,6 +30,9 @@ export const ERROR_MESSAGES: Record<string, string> = {
   invalid_verification_token: 'This verification link is invalid, expired or already used. Request a new one from your account page.',
   email_not_verified: 'Please verify your email address first: follow the link we mailed you.',
   account_locked: 'This account is locked after too many failed sign-in attempts. Try again later, or reset your password.',
+  resync_required: 'The revocation feed must be read again from the start: reconnect without Last-Event-ID.',
+  headers_too_large: 'The request headers are too large. Clearing this site’s cookies may help.',
+  request_timeout: 'The request took too long to arrive. Check your connection and try again.',
   network_error: 'Gatehouse could not be reached. Check your connection and try again.',
 };
 
