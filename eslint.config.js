@@ -5,7 +5,7 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'src/generated/', 'coverage/', 'node_modules/', 'data/'] },
+  { ignores: ['dist/', '**/dist/', 'src/generated/', 'coverage/', 'node_modules/', 'data/'] },
   eslint.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
@@ -25,7 +25,7 @@ export default tseslint.config(
   {
     // Tests read untyped JSON bodies (supertest's `body` is `any`): the `any`-flow rules would only
     // add casts there, not catch bugs. The promise rules stay on.
-    files: ['test/**/*.ts', 'src/**/*.spec.ts', 'src/**/testing/**/*.ts'],
+    files: ['test/**/*.ts', 'src/**/*.spec.ts', 'src/**/testing/**/*.ts', 'packages/*/src/**/*.spec.ts', 'packages/*/src/testing/**/*.ts'],
     rules: {
       '@typescript-eslint/no-unsafe-assignment': 'off',
       '@typescript-eslint/no-unsafe-member-access': 'off',

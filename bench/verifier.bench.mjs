@@ -1,4 +1,4 @@
-// Benchmark of the resource-server verifier (src/verifier), run against the build:
+// Benchmark of the resource-server verifier (packages/verifier), run against the build:
 //   npm run bench:verifier        (builds, then runs this file)
 //   node bench/verifier.bench.mjs (after `npm run build`)
 // Prints repeat-token verifications/s on one core (verified-token cache, revocation check still
@@ -6,8 +6,8 @@
 // on the same tokens in the same run. Not a test: numbers depend on the machine.
 import os from 'node:os';
 import * as jose from 'jose';
-import { createVerifier } from '../dist/verifier/index.js';
-import { FakeGatehouse, FAKE_AUDIENCE, FAKE_ISSUER } from '../dist/verifier/testing/fake-gatehouse.js';
+import { createVerifier } from '../packages/verifier/dist/index.js';
+import { FakeGatehouse, FAKE_AUDIENCE, FAKE_ISSUER } from '../packages/verifier/dist/testing/fake-gatehouse.js';
 
 const REPEAT_POOL = 1_000; // distinct tokens in the repeat phase
 const REPEAT_BATCH = 50_000; // verifications per timed batch

@@ -17,7 +17,7 @@ function newestMtime(dir) {
   return newest;
 }
 
-const sources = ['src', 'prisma', 'client/src', 'web'].map((dir) => path.join(root, dir));
+const sources = ['src', 'prisma', 'client/src', 'web', 'packages/verifier/src'].map((dir) => path.join(root, dir));
 const stale = !existsSync(entry) || sources.some((dir) => newestMtime(dir) > statSync(entry).mtimeMs);
 if (stale) {
   const build = spawnSync('npm', ['run', 'build'], { cwd: root, stdio: 'inherit' });

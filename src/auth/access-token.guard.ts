@@ -1,15 +1,14 @@
 import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
+import { extractBearerToken } from '@gatehouse/verifier/core';
 import { DomainError } from '../common/domain-error.js';
 import { AccessTokenService, type Role } from '../tokens/access-token.service.js';
 import { IS_PUBLIC, OPTIONAL_AUTH, ROLES, type AuthenticatedRequest } from '../common/auth.decorators.js';
 
-// The auth scheme is case-insensitive (RFC 7235 section 2.1), as in the verifier library.
-const BEARER = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/i;
-
 /**
  * The global guard: every route needs a valid, unrevoked access token unless marked @Public().
- * No database or network round trip on this path (DESIGN.md "The hot path").
+ * No database or network round trip on this path (DESIGN.md "The hot path"). Refusals carry
+ * RFC 6750 challenges, as resource servers using @gatehouse/verifier send them.
  */
 @Injectable()
 export class AccessTokenGuard implements CanActivate {
@@ -24,11 +23,26 @@ export class AccessTokenGuard implements CanActivate {
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
     const header = request.headers.authorization;
     if (header === undefined && this.reflector.getAllAndOverride<boolean>(OPTIONAL_AUTH, targets)) return true;
-    const match = typeof header === 'string' ? BEARER.exec(header.trim()) : null;
-    if (!match) throw new DomainError('invalid_token', undefined, { headers: { 'www-authenticate': 'Bearer' } });
-    request.auth = await this.accessTokens.verify(match[1]);
+    // The one bearer parser, shared with the verifier package.
+    const token = extractBearerToken(header);
+    if (!token) throw new DomainError('invalid_token', undefined, { headers: { 'www-authenticate': 'Bearer' } });
+    try {
+      request.auth = await this.accessTokens.verify(token);
+    } catch (error) {
+      if (error instanceof DomainError && error.status === 401) throw withChallenge(error, 'invalid_token');
+      throw error;
+    }
     const roles = this.reflector.getAllAndOverride<Role[] | undefined>(ROLES, targets);
-    if (roles && !roles.includes(request.auth.role)) throw new DomainError('forbidden');
+    if (roles && !roles.includes(request.auth.role)) {
+      throw withChallenge(new DomainError('forbidden'), 'insufficient_scope');
+    }
     return true;
   }
+}
+
+function withChallenge(error: DomainError, code: 'invalid_token' | 'insufficient_scope'): DomainError {
+  return new DomainError(error.code, error.message, {
+    cause: error.cause,
+    headers: { ...error.headers, 'www-authenticate': `Bearer error="${code}", error_description="${error.message}"` },
+  });
 }

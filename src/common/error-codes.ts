@@ -1,10 +1,15 @@
-/** The error catalog of API.md: every code Gatehouse answers with, its status and default message. */
+import { TOKEN_ERRORS } from '@gatehouse/verifier/core';
+
+/**
+ * The error catalog of API.md: every code Gatehouse answers with, its status and default message.
+ * The access-token codes come from the verifier package, so resource servers answer the same.
+ */
 export const ERROR_CODES = {
   validation_failed: { status: 400, message: 'The request is invalid.' },
   invalid_credentials: { status: 401, message: 'Email or password is incorrect.' },
-  invalid_token: { status: 401, message: 'The access token is missing or invalid.' },
-  token_expired: { status: 401, message: 'The access token has expired.' },
-  token_revoked: { status: 401, message: 'The access token has been revoked.' },
+  invalid_token: TOKEN_ERRORS.invalid_token,
+  token_expired: TOKEN_ERRORS.token_expired,
+  token_revoked: TOKEN_ERRORS.token_revoked,
   invalid_refresh_token: { status: 401, message: 'The refresh token is invalid or expired.' },
   refresh_token_reused: {
     status: 401,
@@ -15,7 +20,7 @@ export const ERROR_CODES = {
   invalid_reset_token: { status: 400, message: 'The password-reset link is invalid, used, expired or superseded; ask for a new one.' },
   invalid_verification_token: { status: 400, message: 'The verification link is invalid, used, expired or superseded; ask for a new one.' },
   account_suspended: { status: 403, message: 'The account is suspended.' },
-  forbidden: { status: 403, message: 'You are not allowed to do this.' },
+  forbidden: TOKEN_ERRORS.forbidden,
   email_not_verified: { status: 403, message: 'Verify your email address before signing in.' },
   csrf_rejected: { status: 403, message: 'The request lacks a valid CSRF proof.' },
   not_found: { status: 404, message: 'Not found.' },
@@ -33,7 +38,7 @@ export const ERROR_CODES = {
   headers_too_large: { status: 431, message: 'The request headers are too large.' },
   rate_limited: { status: 429, message: 'Too many requests; retry later.' },
   internal_error: { status: 500, message: 'An unexpected error occurred.' },
-  service_unavailable: { status: 503, message: 'The service is temporarily unavailable; retry later.' },
+  service_unavailable: TOKEN_ERRORS.service_unavailable,
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

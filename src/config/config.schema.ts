@@ -1,6 +1,6 @@
 import { z } from 'zod';
+import { normalizeIssuer } from '@gatehouse/verifier/core';
 import { TRUST_PROXY_TRUE_REFUSED, trustProxySchema } from './trust-proxy.js';
-import { normalizeIssuer } from './issuer.js';
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const optionalString = z

@@ -1,5 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
+import { extractBearerToken } from '@gatehouse/verifier/core';
 import type { FastifyRequest } from 'fastify';
 import { AppConfig } from '../config/app-config.js';
 import { DomainError } from '../common/domain-error.js';
@@ -122,7 +123,8 @@ function credentialsOf(request: FastifyRequest): PresentedCredentials {
   if (typeof header === 'string') {
     const [scheme, value] = header.trim().split(/\s+/, 2);
     if (scheme?.toLowerCase() === 'basic') presented.basic = value ?? '';
-    else if (scheme?.toLowerCase() === 'bearer' && value) presented.bearer = value;
+    // The one bearer parser, shared with the access-token guard and the verifier package.
+    else presented.bearer = extractBearerToken(header);
   }
   const body = request.body;
   if (body && typeof body === 'object' && !Array.isArray(body)) {

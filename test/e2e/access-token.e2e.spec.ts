@@ -222,6 +222,15 @@ describe('tokens signed with the real key but breaking a rule', () => {
     expectError(await session(t, signWithRealKey({}, validClaims(overrides))), 401, 'invalid_token');
   });
 
+  it('a lifetime (exp - iat) beyond ACCESS_TOKEN_TTL_SECONDS + leeway → invalid_token, even with the real key', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const ttl = t.config.get('ACCESS_TOKEN_TTL_SECONDS');
+    const leeway = t.config.get('CLOCK_SKEW_SECONDS');
+    expectError(await session(t, signWithRealKey({}, validClaims({ iat: now, exp: now + 86_400 }))), 401, 'invalid_token');
+    expectError(await session(t, signWithRealKey({}, validClaims({ iat: now, exp: now + ttl + leeway + 1 }))), 401, 'invalid_token');
+    expect((await session(t, signWithRealKey({}, validClaims({ iat: now, exp: now + ttl + leeway })))).status).toBe(200);
+  });
+
   it('exp past the clock-skew leeway → token_expired; within it → still accepted', async () => {
     const now = Math.floor(Date.now() / 1000);
     expectError(await session(t, signWithRealKey({}, validClaims({ iat: now - 400, exp: now - 60 }))), 401, 'token_expired');

@@ -1,10 +1,10 @@
 import { createServer, connect as connectTcp, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createVerifier, type GatehouseVerifier, type VerifierOptions } from '../../src/verifier/index.js';
+import { createVerifier, type GatehouseVerifier, type VerifierOptions } from '@gatehouse/verifier';
 import { createLoggedIn, loginAs } from '../support/factories.js';
 import { startApp, TEST_AUDIENCE, TEST_ISSUER, type TestApp } from '../support/test-app.js';
-import { outcome, within } from '../../src/verifier/testing/outcomes.js';
+import { outcome, within } from '../../packages/verifier/src/testing/outcomes.js';
 
 const kidOf = (token: string) => JSON.parse(Buffer.from(token.split('.')[0], 'base64url').toString()).kid as string;
 

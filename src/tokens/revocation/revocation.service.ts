@@ -4,7 +4,7 @@ import { AppConfig } from '../../config/app-config.js';
 import { SingleFlight } from '../../common/single-flight.js';
 import type { Tx } from '../../database/prisma.service.js';
 import { Transactions } from '../../database/transactions.service.js';
-import { RevocationCache, type RevocationCheck } from './revocation-cache.js';
+import { RevocationCache, type RevocationCheck } from '@gatehouse/verifier/core';
 import { REVOCATION_BUS, type BusMessage, type RevocationBus } from './revocation-bus.js';
 import { RevocationEventsRepository } from './revocation-events.repository.js';
 import type { NewRevocation, Revocation } from './revocation.types.js';

@@ -1,21 +1,7 @@
-/**
- * One revocation, as stored in `revocation_events`, pushed over the bus and served on the SSE
- * feed. Exactly one of sid / sub / kid is set.
- */
-export interface Revocation {
-  /** RevocationEvent id: catch-up cursor, SSE event id, order of application. */
-  id: string;
-  sid?: string;
-  sub?: string;
-  /** With `sub`: tokens of sessions authenticated before this instant (ms) are revoked. */
-  notBefore?: number;
-  /** With `sub`: the one session spared (a password change keeps the current session). */
-  exceptSid?: string;
-  kid?: string;
-  reason: string;
-  /** ms since epoch */
-  revokedAt: number;
-}
+import type { Revocation } from '@gatehouse/verifier/core';
+
+// The shape is shared with resource servers: it lives with the revocation cache in the verifier package.
+export type { Revocation };
 
 export type RevocationReason =
   | 'logout'

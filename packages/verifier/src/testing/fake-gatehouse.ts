@@ -145,8 +145,9 @@ export class FakeGatehouse {
   }
 
   /** Records a revocation and pushes it to every open stream. Returns its event id. */
-  revoke(revocation: WireRevocation, reason = 'admin'): string {
-    const data: Record<string, unknown> = { ...revocation, reason, revokedAt: new Date().toISOString() };
+  /** `revokedAt` in the past models a revocation the feed delivers late. */
+  revoke(revocation: WireRevocation, reason = 'admin', revokedAt = new Date()): string {
+    const data: Record<string, unknown> = { ...revocation, reason, revokedAt: revokedAt.toISOString() };
     if ('notBefore' in revocation) data.notBefore = revocation.notBefore.toISOString();
     if ('kid' in revocation) this.publishKey(revocation.kid, false);
     const event = { id: this.nextEventId++, data };

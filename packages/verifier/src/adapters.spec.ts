@@ -5,7 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { HttpException, type ExecutionContext } from '@nestjs/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { extractBearerToken } from './bearer.js';
+import { extractBearerToken } from './token-rules.js';
 import { requireAccessToken, type RequestLike } from './express.js';
 import { GatehouseAuthGuard } from './nestjs.js';
 import { FakeGatehouse } from './testing/fake-gatehouse.js';
@@ -67,11 +67,16 @@ describe('requireAccessToken (Express-style middleware on node:http)', () => {
   });
 
   it('answers 401 with the Gatehouse error body for a missing or bad token', async () => {
-    const cases: Array<Record<string, string>> = [{}, { authorization: 'Bearer nope' }, { authorization: `Bearer ${gatehouse.signHs256()}` }];
+    // RFC 6750 3.1: no error code when the request carried no token at all.
+    const missing = await fetch(`${url}/`);
+    expect(missing.status).toBe(401);
+    expect(missing.headers.get('www-authenticate')).toBe('Bearer');
+    expect(await missing.json()).toEqual({ statusCode: 401, code: 'invalid_token', message: expect.any(String) });
+    const cases: Array<Record<string, string>> = [{ authorization: 'Bearer nope' }, { authorization: `Bearer ${gatehouse.signHs256()}` }];
     for (const headers of cases) {
       const res = await fetch(`${url}/`, { headers });
       expect(res.status).toBe(401);
-      expect(res.headers.get('www-authenticate')).toBe('Bearer error="invalid_token"');
+      expect(res.headers.get('www-authenticate')).toBe('Bearer error="invalid_token", error_description="The access token is missing or invalid."');
       expect(await res.json()).toEqual({ statusCode: 401, code: 'invalid_token', message: expect.any(String) });
     }
   });
@@ -99,8 +104,10 @@ describe('requireAccessToken (Express-style middleware on node:http)', () => {
 });
 
 describe('GatehouseAuthGuard (NestJS)', () => {
-  function contextFor(request: { headers: Record<string, string>; auth?: unknown }): ExecutionContext {
-    return { switchToHttp: () => ({ getRequest: () => request }) } as unknown as ExecutionContext;
+  /** A request, and an Express-style response recording the headers the guard sets. */
+  function contextFor(request: { headers: Record<string, string>; auth?: unknown }, headers: Record<string, string> = {}): ExecutionContext {
+    const response = { setHeader: (name: string, value: string) => (headers[name.toLowerCase()] = value) };
+    return { switchToHttp: () => ({ getRequest: () => request, getResponse: () => response }) } as unknown as ExecutionContext;
   }
 
   it('lets a valid token through and sets request.auth', async () => {
@@ -113,10 +120,15 @@ describe('GatehouseAuthGuard (NestJS)', () => {
 
   it('throws an HttpException carrying the Gatehouse error body', async () => {
     const guard = new GatehouseAuthGuard(verifier, { roles: ['admin'] });
-    const missing = await guard.canActivate(contextFor({ headers: {} })).catch((error: unknown) => error);
+    const missingHeaders: Record<string, string> = {};
+    const wrongRoleHeaders: Record<string, string> = {};
+    const missing = await guard.canActivate(contextFor({ headers: {} }, missingHeaders)).catch((error: unknown) => error);
     const wrongRole = await guard
-      .canActivate(contextFor({ headers: { authorization: `Bearer ${gatehouse.sign({ role: 'user' })}` } }))
+      .canActivate(contextFor({ headers: { authorization: `Bearer ${gatehouse.sign({ role: 'user' })}` } }, wrongRoleHeaders))
       .catch((error: unknown) => error);
+
+    expect(missingHeaders['www-authenticate']).toBe('Bearer');
+    expect(wrongRoleHeaders['www-authenticate']).toMatch(/^Bearer error="insufficient_scope"/);
 
     expect(missing).toBeInstanceOf(HttpException);
     expect((missing as HttpException).getStatus()).toBe(401);

@@ -1,6 +1,5 @@
-import type { GatehouseClaims, Role } from './access-token.js';
-import { extractBearerToken } from './bearer.js';
-import { VerifierError } from './verifier-error.js';
+import { bearerChallenge, VerifierError } from './errors.js';
+import { extractBearerToken, type GatehouseClaims, type Role } from './token-rules.js';
 import type { GatehouseVerifier } from './verifier.js';
 
 /** What the middleware needs of a request: Express's, or a plain node:http IncomingMessage. */
@@ -19,12 +18,14 @@ export interface ResponseLike {
 export interface RequireAccessTokenOptions {
   /** Only these roles may pass (others get 403 forbidden). Default: any role. */
   roles?: readonly Role[];
+  /** `realm` of the WWW-Authenticate challenge. Default: none. */
+  realm?: string;
 }
 
 /**
  * Express middleware (also usable with plain node:http): verifies the bearer token, puts its
  * claims on `req.auth`, and otherwise answers with Gatehouse's error body
- * (`{ statusCode, code, message }`, API.md) and a `WWW-Authenticate` header on 401.
+ * (`{ statusCode, code, message }`, API.md) and an RFC 6750 `WWW-Authenticate` challenge.
  * Unexpected errors go to `next(error)`.
  */
 export function requireAccessToken(
@@ -34,31 +35,36 @@ export function requireAccessToken(
   return (req, res, next) => {
     const token = extractBearerToken(req.headers.authorization);
     if (!token) {
-      sendVerifierError(res, new VerifierError('invalid_token'));
+      sendVerifierError(res, new VerifierError('invalid_token'), { tokenPresented: false, realm: options.realm });
       return;
     }
     verifier.verify(token).then(
       (claims) => {
         if (options.roles && !options.roles.includes(claims.role)) {
-          sendVerifierError(res, new VerifierError('forbidden'));
+          sendVerifierError(res, new VerifierError('forbidden'), { realm: options.realm });
           return;
         }
         req.auth = claims;
         next();
       },
       (error: unknown) => {
-        if (error instanceof VerifierError) sendVerifierError(res, error);
+        if (error instanceof VerifierError) sendVerifierError(res, error, { realm: options.realm });
         else next(error);
       },
     );
   };
 }
 
-/** Writes a VerifierError as Gatehouse's JSON error body. */
-export function sendVerifierError(res: ResponseLike, error: VerifierError): void {
+/** Writes a VerifierError as Gatehouse's JSON error body, with its RFC 6750 challenge. */
+export function sendVerifierError(
+  res: ResponseLike,
+  error: VerifierError,
+  options: { tokenPresented?: boolean; realm?: string } = {},
+): void {
   res.statusCode = error.status;
   res.setHeader('content-type', 'application/json; charset=utf-8');
-  if (error.status === 401) res.setHeader('www-authenticate', `Bearer error="invalid_token"`);
+  const challenge = bearerChallenge(error, options.tokenPresented ?? true, options.realm);
+  if (challenge) res.setHeader('www-authenticate', challenge);
   if (error.status === 503) res.setHeader('retry-after', '1');
   res.end(JSON.stringify(error.toBody()));
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { RevocationCache } from './revocation-cache.js';
-import type { Revocation } from './revocation.types.js';
+import type { Revocation } from './revocation-cache.js';
 
 const MEMORY_MS = 305_000;
 const T0 = Date.UTC(2026, 0, 1, 12, 0, 0);

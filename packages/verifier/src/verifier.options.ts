@@ -1,4 +1,5 @@
 import type { FeedLogger } from './revocation-feed.js';
+import { normalizeIssuer } from './token-rules.js';
 
 /** Follow GET /events/revocations (recommended: it replays what a fresh or reconnecting consumer missed). */
 export interface SseRevocationsOptions {
@@ -31,7 +32,7 @@ export interface RedisRevocationsOptions {
 export type FeedLossPolicy = 'accept' | 'reject';
 
 export interface VerifierOptions {
-  /** Gatehouse's JWT_ISSUER. */
+  /** Gatehouse's JWT_ISSUER (the metadata `issuer`); a trailing slash is ignored, as Gatehouse ignores it. */
   issuer: string;
   /** Gatehouse's JWT_AUDIENCE. */
   audience: string;
@@ -40,7 +41,11 @@ export interface VerifierOptions {
   revocations: SseRevocationsOptions | RedisRevocationsOptions;
   /** Default 'accept'. */
   onFeedLoss?: FeedLossPolicy;
-  /** Gatehouse's ACCESS_TOKEN_TTL_SECONDS. Default 300. */
+  /**
+   * Gatehouse's ACCESS_TOKEN_TTL_SECONDS. Default 300. Also the longest lifetime a token may
+   * claim: one whose `exp - iat` exceeds it (plus the leeway) is refused as invalid_token, so
+   * set it to at least Gatehouse's value.
+   */
   accessTokenTtlSeconds?: number;
   /** Gatehouse's CLOCK_SKEW_SECONDS: leeway for exp/iat. Default 5. */
   clockToleranceSeconds?: number;
@@ -102,8 +107,15 @@ export function resolveOptions(options: VerifierOptions): ResolvedOptions {
   if (options.onFeedLoss !== undefined && options.onFeedLoss !== 'accept' && options.onFeedLoss !== 'reject') {
     throw new TypeError('createVerifier: "onFeedLoss" must be \'accept\' or \'reject\'');
   }
+  const rawIssuer = requireString(options, 'issuer');
+  let issuer: string;
+  try {
+    issuer = normalizeIssuer(rawIssuer);
+  } catch (error) {
+    throw new TypeError(`createVerifier: "issuer" ${(error as Error).message}`, { cause: error });
+  }
   return {
-    issuer: requireString(options, 'issuer'),
+    issuer,
     audience: requireString(options, 'audience'),
     jwksUri: requireString(options, 'jwksUri'),
     onFeedLoss: options.onFeedLoss ?? 'accept',

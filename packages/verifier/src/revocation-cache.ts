@@ -1,5 +1,23 @@
-import type { Revocation } from './revocation.types.js';
 import { UuidExpiryTable } from './uuid-expiry-table.js';
+
+/**
+ * One revocation, as Gatehouse stores it in `revocation_events`, pushes it over its bus and
+ * serves it on the SSE feed. Exactly one of sid / sub / kid is set.
+ */
+export interface Revocation {
+  /** RevocationEvent id: catch-up cursor, SSE event id, order of application. */
+  id: string;
+  sid?: string;
+  sub?: string;
+  /** With `sub`: tokens of sessions authenticated before this instant (ms) are revoked. */
+  notBefore?: number;
+  /** With `sub`: the one session spared (a password change keeps the current session). */
+  exceptSid?: string;
+  kid?: string;
+  reason: string;
+  /** ms since epoch */
+  revokedAt: number;
+}
 
 export interface RevocationCheck {
   sid: string;

@@ -86,16 +86,17 @@ describe('revocations from the SSE feed', () => {
     vi.useFakeTimers({ toFake: ['Date', 'setInterval', 'clearInterval'] });
     const sut = await startVerifier({ accessTokenTtlSeconds: 60, clockToleranceSeconds: 0 });
     const compromised = fx.gatehouse.activeKid;
-    // Signed late, by a Gatehouse instance that had not heard of the revocation yet: it outlives
-    // the revocation by more than the TTL.
-    const late = fx.gatehouse.sign({ exp: Math.floor(Date.now() / 1000) + 120 });
+    // Signed by a Gatehouse instance that had not heard of the revocation yet, 30 s after it was
+    // made, and the revocation reached this verifier late: the token outlives the revocation's
+    // time in memory (TTL + leeway after it was made) by 30 s.
+    const late = fx.gatehouse.sign({ exp: Math.floor(Date.now() / 1000) + 60 });
     expect(await outcome(sut.verify(late))).toBe('accepted');
     fx.gatehouse.addKey();
-    fx.gatehouse.revoke({ kid: compromised }, 'key_revoked');
+    fx.gatehouse.revoke({ kid: compromised }, 'key_revoked', new Date(Date.now() - 30_000));
     await within(1000, async () => (await outcome(sut.verify(late))) === 'token_revoked');
 
-    // 90 s on, the revocation list has pruned the kid (TTL + leeway = 60 s); the token lives 30 s more.
-    vi.advanceTimersByTime(90_000);
+    // 40 s on, the revocation list has pruned the kid; the token lives 20 s more.
+    vi.advanceTimersByTime(40_000);
     expect(sut.status().revocations).toBe(0);
     expect(await outcome(sut.verify(late))).toBe('token_revoked');
   });
@@ -170,8 +171,9 @@ describe('start-up and feed loss', () => {
 
   it('answers service_unavailable when the feed never becomes ready within startupTimeoutMs', async () => {
     fx.gatehouse.withholdReady = true;
-    const sut = newVerifier({ startupTimeoutMs: 200 });
+    // The wait is counted from the verifier's creation, so the clock starts before it.
     const started = Date.now();
+    const sut = newVerifier({ startupTimeoutMs: 200 });
 
     expect(await outcome(sut.verify(fx.gatehouse.sign()))).toBe('service_unavailable');
     expect(Date.now() - started).toBeGreaterThanOrEqual(190);
@@ -220,8 +222,9 @@ describe('start-up and feed loss', () => {
 
   it("onFeedLoss 'accept': accepts for at most the access TTL after the loss, then rejects", async () => {
     const sut = await startVerifier({ onFeedLoss: 'accept', accessTokenTtlSeconds: 60 });
-    const token = fx.gatehouse.sign({ exp: Math.floor(Date.now() / 1000) + 3600 });
-    const revoked = fx.gatehouse.sign({ sid: 'revoked-before-loss', exp: Math.floor(Date.now() / 1000) + 3600 });
+    // Lifetime = the TTL, so the token is still unexpired (leeway 5 s) when the grace ends.
+    const token = fx.gatehouse.sign({ exp: Math.floor(Date.now() / 1000) + 60 });
+    const revoked = fx.gatehouse.sign({ sid: 'revoked-before-loss', exp: Math.floor(Date.now() / 1000) + 60 });
     fx.gatehouse.revoke({ sid: 'revoked-before-loss' });
     await within(1000, () => sut.status().revocations === 1);
 

@@ -1,3 +1,5 @@
+import { isExpired } from './token-rules.js';
+
 /**
  * Tokens whose signature and claims were already verified, until they expire (the same idea
  * as Envoy jwt_authn's cache). Keyed by the exact token string, so a hit proves the bytes are
@@ -27,7 +29,7 @@ export class VerifiedTokenCache<T extends { exp: number }> {
   /** Drops expired entries; `nowSeconds` compared with `exp` plus the leeway. */
   prune(nowSeconds: number, leewaySeconds: number): void {
     for (const [token, claims] of this.entries) {
-      if (claims.exp + leewaySeconds < nowSeconds) this.entries.delete(token);
+      if (isExpired(claims.exp, nowSeconds, leewaySeconds)) this.entries.delete(token);
     }
   }
 

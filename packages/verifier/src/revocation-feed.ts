@@ -1,4 +1,4 @@
-import type { Revocation } from '../tokens/revocation/revocation.types.js';
+import type { Revocation } from './revocation-cache.js';
 
 export type { Revocation };
 

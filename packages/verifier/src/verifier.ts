@@ -1,13 +1,22 @@
-import { RevocationCache } from '../tokens/revocation/revocation-cache.js';
-import { VerifiedTokenCache } from '../tokens/verified-token-cache.js';
-import { hasValidSignature, parseToken, readClaims, type ClaimRules, type GatehouseClaims, type ParsedToken } from './access-token.js';
+import type { KeyObject } from 'node:crypto';
+import { VerifierError } from './errors.js';
 import { JwksClient } from './jwks-client.js';
 import { RedisRevocationFeed } from './redis-feed.js';
 import type { FeedHandlers, Revocation, RevocationFeed } from './revocation-feed.js';
 import { SseRevocationFeed } from './sse-feed.js';
+import { RevocationCache } from './revocation-cache.js';
+import {
+  checkClaims,
+  hasValidSignature,
+  isExpired,
+  parseToken,
+  readClaims,
+  type ClaimRules,
+  type GatehouseClaims,
+  type ParsedToken,
+} from './token-rules.js';
+import { VerifiedTokenCache } from './verified-token-cache.js';
 import { resolveOptions, type FeedLossPolicy, type ResolvedOptions, type VerifierOptions } from './verifier.options.js';
-import { VerifierError } from './verifier-error.js';
-import type { KeyObject } from 'node:crypto';
 
 /** connecting: never live yet; live: revocations complete up to now; lost: was live, now down. */
 export type FeedState = 'connecting' | 'live' | 'lost' | 'closed';
@@ -65,7 +74,7 @@ export class GatehouseVerifier {
   constructor(options: VerifierOptions) {
     this.options = resolveOptions(options);
     const { issuer, audience, leewaySeconds, ttlMs } = this.options;
-    this.rules = { issuer, audience, leewaySeconds };
+    this.rules = Object.freeze({ issuer, audience, leewaySeconds, maxLifetimeSeconds: ttlMs / 1000 });
     this.revocations = new RevocationCache(ttlMs + leewaySeconds * 1000);
     this.verified = new VerifiedTokenCache(this.options.cacheSize);
     this.jwks = new JwksClient({ uri: this.options.jwksUri, cooldownMs: this.options.jwksCooldownMs, timeoutMs: 5000 });
@@ -92,10 +101,40 @@ export class GatehouseVerifier {
       const fresh = this.verifyFresh(token);
       claims = fresh instanceof Promise ? await fresh : fresh;
       this.verified.set(token, claims);
-    } else if (Date.now() / 1000 >= claims.exp + this.rules.leewaySeconds) {
+    } else if (isExpired(claims.exp, Date.now() / 1000, this.rules.leewaySeconds)) {
       this.verified.delete(token);
       throw new VerifierError('token_expired');
     }
+    this.assertNotRevoked(claims);
+    return claims;
+  }
+
+  /** The rules this verifier applies (for adapters such as the Passport strategy). */
+  get settings(): Readonly<ClaimRules> {
+    return this.rules;
+  }
+
+  /**
+   * For libraries that check the signature themselves (passport-jwt): the header rules, then
+   * the key Gatehouse's JWKS publishes for the token's kid (refetched once for an unknown kid).
+   */
+  async signingKeyFor(token: string): Promise<{ kid: string; key: KeyObject }> {
+    const parsed = parseToken(token);
+    return { kid: parsed.kid, key: await this.keyFor(parsed.kid) };
+  }
+
+  /**
+   * For a payload whose signature a library verified with `signingKeyFor`'s key: the feed-loss
+   * policy, the claim rules and the revocation check, exactly as verify() applies them.
+   */
+  async verifySignedPayload(payload: Record<string, unknown>, kid: string): Promise<GatehouseClaims> {
+    if (this.state !== 'live') await this.assertFeedUsable();
+    const claims = checkClaims(payload, kid, this.rules, Date.now() / 1000);
+    this.assertNotRevoked(claims);
+    return claims;
+  }
+
+  private assertNotRevoked(claims: GatehouseClaims): void {
     const revoked = this.revocations.check({
       sid: claims.sid,
       sub: claims.sub,
@@ -104,7 +143,6 @@ export class GatehouseVerifier {
     });
     // The list forgets a kid after TTL + leeway; a token signed late by a lagging instance outlives that.
     if (revoked || this.jwks.isRevoked(claims.kid)) throw new VerifierError('token_revoked');
-    return claims;
   }
 
   /** Resolves once the feed is live and the JWKS loaded; rejects (503) after startupTimeoutMs. */
@@ -149,13 +187,20 @@ export class GatehouseVerifier {
     const parsed = parseToken(token);
     if (this.jwks.isRevoked(parsed.kid)) throw new VerifierError('token_revoked');
     const key = this.jwks.get(parsed.kid);
+    // The common case stays synchronous: no promise, no microtask.
     if (key) return this.checkSignedClaims(parsed, key);
-    return this.jwks.lookupUnknown(parsed.kid).then((lookup) => {
-      if ('key' in lookup) return this.checkSignedClaims(parsed, lookup.key);
-      if ('revoked' in lookup) throw new VerifierError('token_revoked');
-      if (lookup.fetchFailed) throw new VerifierError('service_unavailable', 'The signing keys could not be loaded; retry later.');
-      throw new VerifierError('invalid_token', 'The access token was signed by an unknown key.');
-    });
+    return this.keyFor(parsed.kid).then((found) => this.checkSignedClaims(parsed, found));
+  }
+
+  private async keyFor(kid: string): Promise<KeyObject> {
+    if (this.jwks.isRevoked(kid)) throw new VerifierError('token_revoked');
+    const known = this.jwks.get(kid);
+    if (known) return known;
+    const lookup = await this.jwks.lookupUnknown(kid);
+    if ('key' in lookup) return lookup.key;
+    if ('revoked' in lookup) throw new VerifierError('token_revoked');
+    if (lookup.fetchFailed) throw new VerifierError('service_unavailable', 'The signing keys could not be loaded; retry later.');
+    throw new VerifierError('invalid_token', 'The access token was signed by an unknown key.');
   }
 
   private checkSignedClaims(parsed: ParsedToken, key: KeyObject): GatehouseClaims {
