@@ -78,6 +78,14 @@ export class SseRevocationFeed implements RevocationFeed {
     }, this.options.heartbeatTimeoutMs);
     try {
       const response = await fetch(this.options.url, { headers: this.requestHeaders(), signal: controller.signal });
+      if (response.status === 409 && this.lastEventId !== undefined) {
+        // Gatehouse has no event this high (its database was restored from an older backup):
+        // resuming would silently skip whatever it records next. Start over with the full replay.
+        await response.body?.cancel();
+        this.options.logger.warn(`the revocation feed refused Last-Event-ID ${this.lastEventId} (resync required); replaying from scratch`);
+        this.lastEventId = undefined;
+        throw new Error('the revocation feed asked for a resync (Last-Event-ID above its newest event)');
+      }
       if (response.status !== 200) {
         await response.body?.cancel();
         throw new Error(`the revocation feed answered HTTP ${response.status}${response.status === 401 ? ' (check clientId/clientSecret)' : ''}`);

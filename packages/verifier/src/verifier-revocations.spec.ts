@@ -121,6 +121,23 @@ describe('revocations from the SSE feed', () => {
     expect(sut.status().feed).toMatchObject({ state: 'live', connections: 2 });
   });
 
+  it('resyncs from scratch when Gatehouse refuses its Last-Event-ID (409), keeping nothing stale', async () => {
+    const sut = await startVerifier();
+    const token = fx.gatehouse.sign({ sid: 'revoked-after-restore' });
+    fx.gatehouse.revoke({ sid: 'someone' });
+    await within(1000, () => sut.status().feed.lastEventId !== null);
+
+    fx.gatehouse.refuseCursors = true;
+    fx.gatehouse.dropStreams();
+    fx.gatehouse.revoke({ sid: 'revoked-after-restore' }); // only a full replay delivers it
+
+    await within(3000, async () => (await outcome(sut.verify(token))) === 'token_revoked');
+    const afterRefusal = fx.gatehouse.feedRequests.slice(1);
+    expect(afterRefusal.some((request) => request.lastEventId !== undefined)).toBe(true);
+    expect(afterRefusal.at(-1)!.lastEventId).toBeUndefined();
+    expect(sut.status().feed.state).toBe('live');
+  });
+
   it('resumes from the cursor of the ready event when the replay was empty', async () => {
     fx.gatehouse.revoke({ sid: 'ancient' });
     fx.gatehouse.revoke({ sid: 'older' });

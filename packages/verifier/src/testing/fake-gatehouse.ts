@@ -47,6 +47,8 @@ export class FakeGatehouse {
   feedStatus = 200;
   /** Hold new feed connections open without sending `ready` (a slow replay). */
   withholdReady = false;
+  /** Refuse any Last-Event-ID with 409 resync_required (Gatehouse restored from an older backup). */
+  refuseCursors = false;
   private readonly events: FeedEvent[] = [];
   private readonly streams = new Set<ServerResponse>();
   private nextEventId = 1;
@@ -201,6 +203,11 @@ export class FakeGatehouse {
     if (this.feedStatus !== 200) {
       res.statusCode = this.feedStatus;
       res.end();
+      return;
+    }
+    if (this.refuseCursors && lastEventId !== undefined) {
+      res.statusCode = 409;
+      res.end('{"statusCode":409,"code":"resync_required"}');
       return;
     }
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
