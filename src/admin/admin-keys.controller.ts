@@ -16,8 +16,8 @@ export class AdminKeysController {
 
   @Get()
   @ApiOkResponse({ type: KeyList })
-  async list(): Promise<KeyList> {
-    return { keys: await this.keys.list() };
+  list(): Promise<KeyList> {
+    return this.keys.list();
   }
 
   @Post('rotate')

@@ -21,8 +21,16 @@ export class KeyView {
   @ApiProperty({ type: String, nullable: true, format: 'date-time' }) revokedAt!: string | null;
 }
 
+/** The key published in the JWKS before it signs (issue 9): POST /admin/keys/rotate activates it. */
+export class NextKey {
+  @ApiProperty({ description: 'RFC 7638 thumbprint' }) kid!: string;
+  @ApiProperty({ enum: ['ES256'] }) alg!: 'ES256';
+  @ApiProperty({ format: 'date-time' }) createdAt!: string;
+}
+
 export class KeyList {
-  @ApiProperty({ type: () => [KeyView], description: 'newest first' }) keys!: KeyView[];
+  @ApiProperty({ type: () => [KeyView], description: 'newest first; the next key is not among them' }) keys!: KeyView[];
+  @ApiProperty({ type: () => NextKey, nullable: true, description: 'published in the JWKS, signing nothing yet' }) next!: NextKey | null;
 }
 
 export class RotatedKey {

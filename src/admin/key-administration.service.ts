@@ -3,9 +3,9 @@ import { DomainError } from '../common/domain-error.js';
 import { AuditService } from '../audit/audit.service.js';
 import { SessionsService } from '../sessions/sessions.service.js';
 import { RevocationService } from '../tokens/revocation/revocation.service.js';
-import { SigningKeysService } from '../tokens/signing-keys.service.js';
+import { SigningKeysService, type LoadedKey } from '../tokens/signing-keys.service.js';
 import type { AdminAction } from '../users/user-administration.service.js';
-import type { KeyView } from './admin.responses.js';
+import type { KeyList, KeyView } from './admin.responses.js';
 
 /** Signing-key rotation and revocation ("change the secret key", DESIGN.md). */
 @Injectable()
@@ -17,19 +17,27 @@ export class KeyAdministration {
     private readonly audit: AuditService,
   ) {}
 
-  async list(): Promise<KeyView[]> {
+  /**
+   * GET /admin/keys. The next key is named apart (`next`), not as a fourth status in `keys`:
+   * API.md fixes those statuses, and a client switching on them must not meet a new one.
+   */
+  async list(): Promise<KeyList> {
     await this.keys.reload();
-    return this.keys
-      .list()
-      .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime())
-      .map((key) => ({
-        kid: key.kid,
-        alg: 'ES256' as const,
-        status: key.status,
-        createdAt: key.createdAt.toISOString(),
-        retiredAt: key.retiredAt?.toISOString() ?? null,
-        revokedAt: key.revokedAt?.toISOString() ?? null,
-      }));
+    const keys = this.keys.list().sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime());
+    const next = keys.find((key) => key.status === 'next');
+    return {
+      keys: keys
+        .filter((key): key is LoadedKey & { status: KeyView['status'] } => key.status !== 'next')
+        .map((key) => ({
+          kid: key.kid,
+          alg: 'ES256' as const,
+          status: key.status,
+          createdAt: key.createdAt.toISOString(),
+          retiredAt: key.retiredAt?.toISOString() ?? null,
+          revokedAt: key.revokedAt?.toISOString() ?? null,
+        })),
+      next: next ? { kid: next.kid, alg: 'ES256', createdAt: next.createdAt.toISOString() } : null,
+    };
   }
 
   async rotate(action: AdminAction): Promise<{ kid: string }> {

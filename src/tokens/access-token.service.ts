@@ -138,8 +138,10 @@ export class AccessTokenService implements OnModuleDestroy {
   private async verifyUncached(token: string): Promise<VerifiedToken> {
     const parsed = applyRules(() => parseToken(token));
     let key = this.keys.get(parsed.kid);
-    if (!key && (await this.keys.reloadForUnknownKid(parsed.kid))) key = this.keys.get(parsed.kid);
-    if (!key) throw new DomainError('invalid_token', 'The access token was signed by an unknown key.');
+    // A kid this instance knows only as `next` signs nothing yet, unless another instance just
+    // rotated: look again, as for an unknown kid.
+    if ((!key || key.status === 'next') && (await this.keys.reloadForUnknownKid(parsed.kid))) key = this.keys.get(parsed.kid);
+    if (!key || key.status === 'next') throw new DomainError('invalid_token', 'The access token was signed by an unknown key.');
     // A revoked key's signatures prove nothing: reject before looking at them.
     if (key.status === 'revoked') throw new DomainError('token_revoked');
     if (!hasValidSignature(parsed, key.publicKey)) throw new DomainError('invalid_token');

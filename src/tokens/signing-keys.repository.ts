@@ -48,8 +48,18 @@ export class SigningKeysRepository {
     return locked.length === 0 ? null : tx.signingKey.findUnique({ where: { kid } });
   }
 
-  create(tx: Tx, key: NewSigningKey): Promise<SigningKey> {
-    return tx.signingKey.create({ data: { ...key, status: 'active' } });
+  /** The key published in the JWKS to sign after the next rotation (at most one, under the key lock). */
+  findNext(tx: Tx): Promise<SigningKey | null> {
+    return tx.signingKey.findFirst({ where: { status: 'next' }, orderBy: { createdAt: 'desc' } });
+  }
+
+  create(tx: Tx, key: NewSigningKey, status: 'active' | 'next'): Promise<SigningKey> {
+    return tx.signingKey.create({ data: { ...key, status } });
+  }
+
+  /** The published next key starts signing (the caller retires the previous active key). */
+  async activate(tx: Tx, kid: string): Promise<void> {
+    await tx.signingKey.updateMany({ where: { kid, status: 'next' }, data: { status: 'active' } });
   }
 
   /** Every active key but `exceptKid` becomes retiring (one active key at a time). */

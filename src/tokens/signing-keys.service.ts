@@ -9,7 +9,8 @@ import { KeyMaterial } from './key-material.js';
 import { RevocationService, type Revoker } from './revocation/revocation.service.js';
 import { SigningKeysRepository } from './signing-keys.repository.js';
 
-export type KeyStatus = 'active' | 'retiring' | 'revoked';
+/** `next`: published in the JWKS, signing nothing yet; the next rotation activates it. */
+export type KeyStatus = 'next' | 'active' | 'retiring' | 'revoked';
 
 export interface LoadedKey {
   kid: string;
@@ -69,9 +70,11 @@ export class SigningKeysService implements OnModuleInit {
     await this.transactions.run(async (tx) => {
       await this.repository.lock(tx);
       if (!(await this.repository.findActive(tx))) {
-        const key = await this.createKey(tx);
+        const key = await this.createKey(tx, 'active');
         this.logger.log(`generated signing key ${key.kid}`);
       }
+      // Also on the first boot after upgrading to published-before-use keys.
+      if (!(await this.repository.findNext(tx))) await this.createKey(tx, 'next');
     });
     await this.reload();
   }
@@ -91,10 +94,14 @@ export class SigningKeysService implements OnModuleInit {
     return [...this.keys.values()];
   }
 
-  /** Keys whose tokens may still be alive: the active one and retiring ones within TTL + leeway. */
+  /**
+   * Keys whose tokens may be alive, or soon will be: the next key (published before it signs,
+   * so verifiers that cache the JWKS know it before they meet it), the active one, and retiring
+   * ones within TTL + leeway.
+   */
   jwks(now = Date.now()): PublicJwk[] {
     return this.list()
-      .filter((key) => key.status === 'active' || (key.status === 'retiring' && this.retiringStillNeeded(key, now)))
+      .filter((key) => key.status === 'next' || key.status === 'active' || (key.status === 'retiring' && this.retiringStillNeeded(key, now)))
       .map((key) => ({
         kty: key.publicJwk.kty,
         crv: key.publicJwk.crv,
@@ -110,34 +117,60 @@ export class SigningKeysService implements OnModuleInit {
     return !key.retiredAt || key.retiredAt.getTime() + this.config.revocationMemoryMs > now;
   }
 
-  /** Creates a new active key inside the caller's transaction (which must hold the key lock). */
-  async createKey(tx: Tx): Promise<SigningKey> {
+  /**
+   * Creates a key inside the caller's transaction (which must hold the key lock): the next key,
+   * or (first boot, or no next key to promote) a new active one that retires the previous.
+   */
+  private async createKey(tx: Tx, status: 'active' | 'next'): Promise<SigningKey> {
     const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
     const jwk = publicKey.export({ format: 'jwk' }) as Record<string, string>;
     const created = await this.repository.create(tx, {
       kid: thumbprint(jwk),
       publicJwk: { kty: jwk.kty, crv: jwk.crv, x: jwk.x, y: jwk.y },
       privateKeyEncrypted: this.keyMaterial.encrypt(privateKey.export({ format: 'pem', type: 'pkcs8' }).toString()),
-    });
-    await this.repository.retireActive(tx, created.kid, new Date());
+    }, status);
+    if (status === 'active') await this.repository.retireActive(tx, created.kid, new Date());
     return created;
   }
 
-  /** POST /admin/keys/rotate: a new key signs from now on; the old one retires gracefully. */
+  /**
+   * The published next key becomes the active one (the previous active key retires), and a new
+   * next key is published in its place. Without a next key (never after boot) a fresh key is
+   * activated instead. Returns the kid that signs from now on.
+   */
+  private async promoteNext(tx: Tx): Promise<string> {
+    const next = await this.repository.findNext(tx);
+    let kid: string;
+    if (next) {
+      await this.repository.retireActive(tx, next.kid, new Date());
+      await this.repository.activate(tx, next.kid);
+      kid = next.kid;
+    } else {
+      kid = (await this.createKey(tx, 'active')).kid;
+    }
+    await this.createKey(tx, 'next');
+    return kid;
+  }
+
+  /**
+   * POST /admin/keys/rotate: the already published next key signs from now on; the old one
+   * retires gracefully; a new next key is published.
+   */
   async rotate(): Promise<LoadedKey> {
-    const created = await this.revocations.transaction(async (tx, revoke) => {
+    const kid = await this.revocations.transaction(async (tx, revoke) => {
       await this.repository.lock(tx);
       revoke.keysChanged();
-      return this.createKey(tx);
+      return this.promoteNext(tx);
     });
     await this.reload();
-    return this.keys.get(created.kid)!;
+    return this.keys.get(kid)!;
   }
 
   /**
    * Marks a key revoked inside the caller's revoking transaction (whose caller records the
-   * kid's revocation event). Revoking the active key first activates a fresh one, so signing
-   * never stops. Returns undefined for an unknown kid, false if it was already revoked.
+   * kid's revocation event). Revoking the active key first activates the published next key
+   * (verifiers already know it), so signing never stops; revoking the next key publishes
+   * another. Returns undefined for an unknown kid, false if it was already revoked.
    */
   async revokeIn(tx: Tx, revoke: Revoker, kid: string): Promise<{ replacedBy?: string } | undefined | false> {
     await this.repository.lock(tx);
@@ -145,8 +178,9 @@ export class SigningKeysService implements OnModuleInit {
     if (!key) return undefined;
     if (key.status === 'revoked') return false;
     let replacedBy: string | undefined;
-    if (key.status === 'active') replacedBy = (await this.createKey(tx)).kid;
     await this.repository.markRevoked(tx, kid, new Date());
+    if (key.status === 'active') replacedBy = await this.promoteNext(tx);
+    else if (key.status === 'next') replacedBy = (await this.createKey(tx, 'next')).kid;
     revoke.keysChanged();
     return { replacedBy };
   }

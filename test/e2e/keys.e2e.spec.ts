@@ -51,9 +51,10 @@ describe('signing keys: rotation and revocation across two instances', () => {
     expect((await b.http.get('/auth/session').set(user.bearer)).status).toBe(200);
     expect((await a.http.get('/auth/session').set(fresh.bearer)).status).toBe(200);
 
-    const jwks = await b.http.get('/.well-known/jwks.json');
-    expect(jwks.body.keys.map((key: { kid: string }) => key.kid).sort()).toEqual([newKid, oldKid].sort());
     const keys = await a.http.get('/admin/keys').set(admin.bearer);
+    // The old key, the new one, and the next one published before it signs.
+    const jwks = await b.http.get('/.well-known/jwks.json');
+    expect(jwks.body.keys.map((key: { kid: string }) => key.kid).sort()).toEqual([newKid, oldKid, keys.body.next.kid].sort());
     const statuses = Object.fromEntries(keys.body.keys.map((key: { kid: string; status: string }) => [key.kid, key.status]));
     expect(statuses[newKid]).toBe('active');
     expect(statuses[oldKid]).toBe('retiring');

@@ -19,7 +19,7 @@ describe('KEY_ENCRYPTION_SECRET rotation', () => {
     apps.push(first);
     const user = await createLoggedIn(first);
     const [stored] = await first.sql<{ private_key_encrypted: string; public_jwk: Record<string, string> }>(
-      'SELECT private_key_encrypted, public_jwk FROM signing_keys',
+      "SELECT private_key_encrypted, public_jwk FROM signing_keys WHERE status = 'active'",
     );
     expect(stored.private_key_encrypted).toMatch(/^v1\./);
     expect(stored.private_key_encrypted).not.toContain('PRIVATE KEY');
@@ -31,8 +31,9 @@ describe('KEY_ENCRYPTION_SECRET rotation', () => {
     await expect(startApp({ databaseUrl, env: { KEY_ENCRYPTION_SECRET: NEW } })).rejects.toThrow(/KEY_ENCRYPTION_SECRET/);
 
     const config = AppConfig.fromEnv(testEnv(databaseUrl, { KEY_ENCRYPTION_SECRET: NEW, KEY_ENCRYPTION_OLD_SECRETS: OLD }));
-    expect(await reencryptSigningKeys(config)).toEqual({ reencrypted: 1, total: 1 });
-    expect(await reencryptSigningKeys(config)).toEqual({ reencrypted: 0, total: 1 });
+    // The active key and the next one (published, not signing yet): both encrypted at rest.
+    expect(await reencryptSigningKeys(config)).toEqual({ reencrypted: 2, total: 2 });
+    expect(await reencryptSigningKeys(config)).toEqual({ reencrypted: 0, total: 2 });
 
     const second = await startApp({ databaseUrl, env: { KEY_ENCRYPTION_SECRET: NEW } });
     apps.push(second);
