@@ -1,5 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { AdminModule } from './admin/admin.module.js';
+import { AnomaliesModule } from './anomalies/anomalies.module.js';
 import { AuthModule } from './auth/auth.module.js';
 import { AppConfig } from './config/app-config.js';
 import { ConfigModule } from './config/config.module.js';
@@ -26,6 +27,7 @@ export class AppModule {
         UsersModule,
         AuthModule,
         AdminModule,
+        AnomaliesModule,
         OAuthModule,
         MetricsModule,
         HealthModule,

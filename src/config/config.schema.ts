@@ -2,6 +2,8 @@ import { z } from 'zod';
 import { normalizeIssuer } from '@gatehouse/verifier/core';
 import { TRUST_PROXY_TRUE_REFUSED, trustProxySchema } from './trust-proxy.js';
 
+import { anomalyPolicySchema } from './anomaly-policy.js';
+
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const optionalString = z
   .string()
@@ -109,6 +111,8 @@ export const configSchema = z.object({
   PASSWORD_RESET_REQUESTS_PER_HOUR: int(1, 1000).default(5),
   EMAIL_VERIFICATION_MAILS_PER_HOUR: int(1, 1000).default(5),
   REQUIRE_EMAIL_VERIFICATION: bool.default(false),
+  // Anomalies (API.md "Anomalies"): what each detected type does; refused at boot if malformed.
+  ANOMALY_POLICY: anomalyPolicySchema,
 });
 
 export type ConfigValues = z.output<typeof configSchema>;

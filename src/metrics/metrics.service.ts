@@ -7,6 +7,7 @@ import type { Revocation } from '../tokens/revocation/revocation.types.js';
 import { MailOutbox } from '../mail/mail-outbox.service.js';
 import { MailWorker } from '../mail/mail-worker.service.js';
 import { PasswordHasher } from '../users/password-hasher.service.js';
+import { AnomalyResponder } from '../anomalies/anomaly-responder.service.js';
 
 /** Prometheus metrics for this instance (GET /metrics). One registry per app. */
 @Injectable()
@@ -22,6 +23,7 @@ export class MetricsService {
     hasher: PasswordHasher,
     mailWorker: MailWorker,
     outbox: MailOutbox,
+    anomalies: AnomalyResponder,
   ) {
     collectDefaultMetrics({ register: this.registry, prefix: 'gatehouse_' });
     this.httpRequests = new Counter({
@@ -59,6 +61,13 @@ export class MetricsService {
     );
     gauge('gatehouse_password_hash_queue', 'Password hashes waiting for a slot', () => hasher.queued);
     this.registerMail(mailWorker, outbox);
+    const raised = new Counter({
+      name: 'gatehouse_anomalies_total',
+      help: 'Anomalies raised by this instance, by type and the action their policy took',
+      labelNames: ['type', 'action'],
+      registers: [this.registry],
+    });
+    anomalies.raised$.subscribe((anomaly) => raised.inc({ type: anomaly.type, action: anomaly.action }));
   }
 
   /** Delivery outcomes on this instance, and the shared outbox as every instance sees it. */

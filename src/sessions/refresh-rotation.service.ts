@@ -5,11 +5,12 @@ import { DomainError } from '../common/domain-error.js';
 import type { RequestContext } from '../common/request-context.js';
 import { AccessTokenService, type IssuedAccessToken } from '../tokens/access-token.service.js';
 import { KeyMaterial } from '../tokens/key-material.js';
+import { AnomalyResponder } from '../anomalies/anomaly-responder.service.js';
 import type { LoadedKey } from '../tokens/signing-keys.service.js';
 import { deriveSuccessor, hashRefreshToken, secondsUntil } from './refresh-token.js';
 import { RotationRepository, type RotatedSession } from './rotation.repository.js';
 import { SessionsRepository, type TokenWithSession } from './sessions.repository.js';
-import { SessionsService, type IssuedTokens } from './sessions.service.js';
+import type { IssuedTokens } from './sessions.service.js';
 
 /**
  * Tries with a freshly loaded key after the database refused ours as revoked. A key revocation
@@ -34,7 +35,7 @@ export class RefreshRotation {
     private readonly rotation: RotationRepository,
     private readonly accessTokens: AccessTokenService,
     private readonly keyMaterial: KeyMaterial,
-    private readonly sessions: SessionsService,
+    private readonly anomalies: AnomalyResponder,
   ) {}
 
   /** Rotates a refresh token. The database decides the winner among concurrent calls. */
@@ -116,13 +117,15 @@ export class RefreshRotation {
     };
   }
 
+  /** Theft: a refresh_token_reuse anomaly, whose policy revokes at least the session. */
   private async revokeForReuse(found: TokenWithSession, context: RequestContext): Promise<void> {
-    const { session } = found;
-    await this.sessions.revokeSession({
-      sessionId: session.id,
-      userId: session.userId,
-      reason: 'refresh_reuse',
-      audit: { type: 'refresh_token_reused', ...context, details: { tokenId: found.id } },
+    await this.anomalies.raise({
+      type: 'refresh_token_reuse',
+      userId: found.session.userId,
+      sessionId: found.session.id,
+      context,
+      details: { tokenId: found.id },
+      audit: 'refresh_token_reused',
     });
   }
 }

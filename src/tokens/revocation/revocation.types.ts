@@ -16,7 +16,8 @@ export type RevocationReason =
   | 'admin'
   | 'key_revoked'
   | 'oauth_revoke'
-  | 'session_deleted';
+  | 'session_deleted'
+  | 'anomaly';
 
 export type NewRevocation =
   | { sid: string; userId: string; reason: RevocationReason }
