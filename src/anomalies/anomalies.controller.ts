@@ -1,5 +1,6 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { AnomalyPage, AnomalyResult, SecurityEvents } from './anomaly.response.js';
 import { ClientContext, CurrentUser, Roles } from '../common/auth.decorators.js';
 import type { RequestContext } from '../common/request-context.js';
 import { ParseUuid } from '../common/uuid-param.pipe.js';
@@ -16,12 +17,14 @@ export class AdminAnomaliesController {
 
   @Get()
   @ApiOperation({ summary: 'Anomalies, newest first, filtered by status, type and user' })
+  @ApiOkResponse({ type: AnomalyPage })
   list(@Query() query: ListAnomaliesQuery) {
     return this.review.list({ status: query.status, type: query.type, userId: query.userId, limit: query.limit, after: query.cursor });
   }
 
   @Post(':id/dismiss')
   @HttpCode(200)
+  @ApiOkResponse({ type: AnomalyResult })
   @ApiOperation({ summary: 'Dismiss: a suspension this anomaly caused is lifted unless another open or confirmed anomaly holds it' })
   async dismiss(
     @Param('id', ParseUuid()) id: string,
@@ -34,6 +37,7 @@ export class AdminAnomaliesController {
 
   @Post(':id/confirm')
   @HttpCode(200)
+  @ApiOkResponse({ type: AnomalyResult })
   @ApiOperation({ summary: 'Confirm: the action stands; suspend: true escalates to suspend_user' })
   async confirm(
     @Param('id', ParseUuid()) id: string,
@@ -52,6 +56,7 @@ export class SecurityEventsController {
   constructor(private readonly review: AnomalyReview) {}
 
   @Get()
+  @ApiOkResponse({ type: SecurityEvents })
   @ApiOperation({ summary: "The caller's own anomalies, newest first: type, when, network" })
   list(@CurrentUser() bearer: VerifiedToken, @Query() query: SecurityEventsQuery) {
     return this.review.securityEvents(bearer.sub, query.limit);
