@@ -9,9 +9,6 @@ import { DatabaseModule } from './database/database.module.js';
 import { MailModule } from './mail/mail.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { OAuthModule } from './oauth/oauth.module.js';
-import { RateLimitModule } from './rate-limit/rate-limit.module.js';
-import { RedisModule } from './redis/redis.module.js';
-import { RetentionModule } from './retention/retention.module.js';
 import { HealthModule } from './health/health.module.js';
 import { SessionsModule } from './sessions/sessions.module.js';
 import { TokensModule } from './tokens/tokens.module.js';
@@ -25,8 +22,6 @@ export class AppModule {
       imports: [
         ConfigModule.forRoot(config, clock),
         DatabaseModule,
-        RedisModule,
-        RateLimitModule,
         TokensModule,
         MailModule,
         SessionsModule,
@@ -37,7 +32,6 @@ export class AppModule {
         OAuthModule,
         MetricsModule,
         HealthModule,
-        RetentionModule,
       ],
     };
   }
