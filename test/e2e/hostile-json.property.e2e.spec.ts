@@ -98,8 +98,23 @@ async function rowCounts(): Promise<Record<string, number>> {
   return Object.fromEntries(rows.map((row) => [row.name, Number(row.n)]));
 }
 
+/**
+ * Row counts once they hold still: an accepted request of an earlier run may still be writing its
+ * detached audit event (`recordDetached`), which must not be blamed on the request under test.
+ */
+async function settledRowCounts(): Promise<Record<string, number>> {
+  let previous = await rowCounts();
+  for (let attempt = 0; attempt < 40; attempt++) {
+    await new Promise((resolve) => setTimeout(resolve, 25));
+    const current = await rowCounts();
+    if (JSON.stringify(current) === JSON.stringify(previous)) return current;
+    previous = current;
+  }
+  return previous;
+}
+
 async function throwAt(endpoint: Endpoint, payload: string | Buffer): Promise<void> {
-  const before = await rowCounts();
+  const before = await settledRowCounts();
   let request = t.http[endpoint.method](endpoint.path).set('content-type', 'application/json');
   for (const [name, value] of Object.entries(endpoint.headers?.() ?? {})) request = request.set(name, value);
   const res = await request.send(payload);
