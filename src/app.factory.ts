@@ -19,6 +19,7 @@ import { MetricsService } from './metrics/metrics.service.js';
 import { RevocationFeed } from './oauth/revocation-feed.service.js';
 import { registerUi } from './ui/serve-ui.js';
 import type { AppConfig } from './config/app-config.js';
+import type { Clock } from './common/clock.js';
 
 const FORM_ROUTES = new Set(['/oauth/revoke', '/oauth/introspect']);
 
@@ -26,7 +27,11 @@ const FORM_ROUTES = new Set(['/oauth/revoke', '/oauth/introspect']);
  * Builds a ready-to-listen Gatehouse app. main.ts and the test suites share it, so what is
  * tested is what runs.
  */
-export async function createApp(config: AppConfig, logger: LoggerService | false = false): Promise<NestFastifyApplication> {
+export async function createApp(
+  config: AppConfig,
+  logger: LoggerService | false = false,
+  options: { clock?: Clock } = {},
+): Promise<NestFastifyApplication> {
   // Request lines go through the same pino as everything else; without one (tests) there is none.
   const accessLog = config.get('ACCESS_LOG') && logger instanceof PinoLogger ? logger.pino : undefined;
   const adapter = new FastifyAdapter({
@@ -42,7 +47,7 @@ export async function createApp(config: AppConfig, logger: LoggerService | false
     ...httpTimeouts(config),
     ...(accessLog ? { genReqId: requestId } : {}),
   });
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, options.clock), adapter, {
     logger,
     bufferLogs: false,
     abortOnError: false,

@@ -56,8 +56,15 @@ export class AppConfig {
     }
   }
 
-  /** How long a revocation must be remembered: a token older than this has expired anyway. */
+  /**
+   * How long a revocation must be remembered (from its database-clock time): as long as the
+   * longest-lived token any instance may have issued, which is this instance's TTL or, when
+   * instances run with different TTLs (a rollout), the REVOCATION_RETENTION_SECONDS floor. Plus
+   * two leeways: one for the `exp` check, one for an issuer whose clock runs up to
+   * CLOCK_SKEW_SECONDS ahead of the database (each instance warns when its own runs further off).
+   */
   get revocationMemoryMs(): number {
-    return (this.values.ACCESS_TOKEN_TTL_SECONDS + this.values.CLOCK_SKEW_SECONDS) * 1000;
+    const longestTokenSeconds = Math.max(this.values.ACCESS_TOKEN_TTL_SECONDS, this.values.REVOCATION_RETENTION_SECONDS);
+    return (longestTokenSeconds + 2 * this.values.CLOCK_SKEW_SECONDS) * 1000;
   }
 }

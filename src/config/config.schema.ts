@@ -41,6 +41,7 @@ export const configSchema = z.object({
   REDIS_URL: optionalString.pipe(z.url({ protocol: /^rediss?$/ }).optional()),
   REVOCATION_CHANNEL: z.string().min(1).default('gatehouse:revocations'),
   REVOCATION_SYNC_INTERVAL_MS: int(50, 60_000).default(1000),
+  REVOCATION_RETENTION_SECONDS: int(0, 86_400).default(900),
   // Normalised once here: every `iss` and the RFC 8414 `issuer` are this exact string.
   JWT_ISSUER: z
     .string()

@@ -147,7 +147,7 @@ export class SessionsService {
     audit: SessionAudit;
   }): Promise<boolean> {
     return this.revocations.transaction(async (tx, revoke) => {
-      const now = new Date();
+      const now = await this.repository.clock(tx);
       const revoked = await this.repository.revoke(tx, { id: params.sessionId, userId: params.userId, reason: params.reason, now });
       if (!revoked) return false;
       await this.audit.record(
@@ -219,7 +219,7 @@ export class SessionsService {
    * many sessions it closed.
    */
   async revokeAllForKeyIn(tx: Tx, revoke: Revoker, kid: string): Promise<number> {
-    const now = new Date();
+    const now = await this.repository.clock(tx);
     const graceMs = this.config.get('REFRESH_REUSE_GRACE_SECONDS') * 1000;
     const activeSince = new Date(now.getTime() - this.config.revocationMemoryMs - graceMs);
     const { revokedIds, liveIds } = await this.repository.revokeAllForKey(tx, { kid, reason: 'key_revoked', now, activeSince });

@@ -8,6 +8,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import supertest from 'supertest';
 import { inject } from 'vitest';
 import { createApp } from '../../src/app.factory.js';
+import { Clock } from '../../src/common/clock.js';
 import { AppConfig } from '../../src/config/app-config.js';
 import { createDatabase, withClient } from './databases.js';
 
@@ -60,11 +61,17 @@ export function testEnv(databaseUrl: string, overrides: Record<string, string> =
 }
 
 export async function startApp(
-  options: { databaseUrl?: string; env?: Record<string, string>; logger?: LoggerService } = {},
+  options: {
+    databaseUrl?: string;
+    env?: Record<string, string>;
+    logger?: LoggerService;
+    /** this instance's clock runs this far ahead (negative: behind) */
+    clockOffsetMs?: number;
+  } = {},
 ): Promise<TestApp> {
   const databaseUrl = options.databaseUrl ?? (await createTestDatabase());
   const config = AppConfig.fromEnv(testEnv(databaseUrl, options.env));
-  const app = await createApp(config, options.logger ?? false);
+  const app = await createApp(config, options.logger ?? false, { clock: new Clock(options.clockOffsetMs) });
   return {
     app,
     http: supertest(app.getHttpServer()),

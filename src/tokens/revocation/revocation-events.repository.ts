@@ -26,9 +26,14 @@ function toRevocation(row: RevocationEvent): Revocation {
 export class RevocationEventsRepository {
   constructor(private readonly prisma: PrismaService) {}
 
-  /** Must run inside the transaction that makes the revocation (DESIGN.md). */
-  async insert(tx: Tx, revocation: NewRevocation, now = new Date()): Promise<Revocation> {
+  /**
+   * Must run inside the transaction that makes the revocation (DESIGN.md). Stamped by the
+   * database's clock (a user-wide cut-off passes the database time it cut off at), never an
+   * instance's: every instance ages the entry from the same instant.
+   */
+  async insert(tx: Tx, revocation: NewRevocation, at?: Date): Promise<Revocation> {
     await tx.$executeRaw`SELECT pg_advisory_xact_lock(${REVOCATION_WRITE_LOCK})`;
+    const now = at ?? (await databaseClock(tx));
     const data =
       'sid' in revocation
         ? { sessionId: revocation.sid, userId: revocation.userId }
@@ -44,7 +49,9 @@ export class RevocationEventsRepository {
     return rows.map(toRevocation);
   }
 
-  async findSince(since: Date, upTo: bigint): Promise<Revocation[]> {
+  /** Revocations stamped within the last `windowMs` of the database clock, up to id `upTo`. */
+  async findWithin(windowMs: number, upTo: bigint): Promise<Revocation[]> {
+    const since = new Date((await databaseClock(this.prisma)).getTime() - windowMs);
     const rows = await this.prisma.revocationEvent.findMany({
       where: { createdAt: { gt: since }, id: { lte: upTo } },
       orderBy: { id: 'asc' },
@@ -70,8 +77,18 @@ export class RevocationEventsRepository {
     return row?.id ?? 0n;
   }
 
+  /** The database's clock, ms since epoch: what every instance measures its own offset against. */
+  async databaseNow(): Promise<number> {
+    return (await databaseClock(this.prisma)).getTime();
+  }
+
   async deleteOlderThan(cutoff: Date): Promise<number> {
     const { count } = await this.prisma.revocationEvent.deleteMany({ where: { createdAt: { lt: cutoff } } });
     return count;
   }
+}
+
+async function databaseClock(client: Tx): Promise<Date> {
+  const [row] = await client.$queryRaw<Array<{ now: Date }>>`SELECT date_trunc('milliseconds', clock_timestamp()) AS now`;
+  return row!.now;
 }

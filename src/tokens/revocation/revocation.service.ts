@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { Subject, type Observable } from 'rxjs';
+import { Clock } from '../../common/clock.js';
 import { AppConfig } from '../../config/app-config.js';
 import { SingleFlight } from '../../common/single-flight.js';
 import type { Tx } from '../../database/prisma.service.js';
@@ -47,10 +48,12 @@ export class RevocationService implements OnModuleInit, OnApplicationShutdown {
   readonly keyHints$: Observable<KeyHint> = this.keyHints.asObservable();
   private readonly sync = new SingleFlight(() => this.catchUp());
   private cursor = 0n;
+  private measuredOffsetMs = 0;
   private timers: NodeJS.Timeout[] = [];
 
   constructor(
     private readonly config: AppConfig,
+    private readonly clock: Clock,
     private readonly repository: RevocationEventsRepository,
     private readonly transactions: Transactions,
     @Inject(REVOCATION_BUS) private readonly bus: RevocationBus,
@@ -59,9 +62,10 @@ export class RevocationService implements OnModuleInit, OnApplicationShutdown {
   }
 
   async onModuleInit(): Promise<void> {
-    // Boot: everything revoked within the last TTL + leeway, then follow from the newest id.
+    // Boot: everything revoked within the memory window, then follow from the newest id.
+    await this.measureClockOffset();
     const { revocations, upTo } = await this.readRecent();
-    for (const revocation of revocations) this.cache.apply(revocation);
+    for (const revocation of revocations) this.cache.apply(revocation, this.horizonNow());
     this.cursor = upTo;
     await this.bus.start({
       onMessage: (message) => this.receive(message),
@@ -73,7 +77,7 @@ export class RevocationService implements OnModuleInit, OnApplicationShutdown {
     });
     const interval = this.config.get('REVOCATION_SYNC_INTERVAL_MS');
     this.timers.push(setInterval(() => this.tick(), interval).unref());
-    this.timers.push(setInterval(() => this.cache.prune(), 30_000).unref());
+    this.timers.push(setInterval(() => void this.measureAndPrune(), 30_000).unref());
     this.timers.push(setInterval(() => void this.pruneStored(), 60 * 60 * 1000).unref());
   }
 
@@ -104,11 +108,17 @@ export class RevocationService implements OnModuleInit, OnApplicationShutdown {
     return this.repository.newestAllocatedId();
   }
 
-  /** Everything revoked within the last TTL + leeway, up to the newest id: a complete start. */
+  /** Everything revoked within the memory window (database clock), up to the newest id: a complete start. */
   async readRecent(): Promise<{ revocations: Revocation[]; upTo: bigint }> {
     const upTo = await this.repository.maxId();
-    const revocations = await this.repository.findSince(new Date(Date.now() - this.config.revocationMemoryMs), upTo);
+    const windowMs = this.config.revocationMemoryMs + Math.max(0, this.measuredOffsetMs);
+    const revocations = await this.repository.findWithin(windowMs, upTo);
     return { revocations, upTo };
+  }
+
+  /** This instance's clock minus the database's (ms), as last measured. */
+  get clockOffsetMs(): number {
+    return this.measuredOffsetMs;
   }
 
   /**
@@ -149,7 +159,7 @@ export class RevocationService implements OnModuleInit, OnApplicationShutdown {
 
   private announce(revocations: Revocation[], keysChanged: boolean): void {
     for (const revocation of revocations) {
-      this.cache.apply(revocation);
+      this.cache.apply(revocation, this.horizonNow());
       this.bus.publish({ type: 'revocation', revocation });
     }
     if (keysChanged) {
@@ -175,12 +185,42 @@ export class RevocationService implements OnModuleInit, OnApplicationShutdown {
     await this.repository.deleteOlderThan(new Date(Date.now() - keepMs)).catch(() => undefined);
   }
 
+  /**
+   * The instant the cache ages its entries against. Entries carry database-clock times and must
+   * outlive every token this instance could still accept; it checks a token's `exp` by its own
+   * clock. An instance running ahead of the database by d would otherwise drop entries d early
+   * while tokens it issued itself (exp d later) live on, so its aging clock is held back by d.
+   * An instance running behind keeps entries longer than needed, which is harmless.
+   */
+  private horizonNow(): number {
+    return this.clock.now() - Math.max(0, this.measuredOffsetMs);
+  }
+
+  /** Measures this instance's clock against the database's (half a round trip of error at most). */
+  private async measureClockOffset(): Promise<void> {
+    const before = this.clock.now();
+    const databaseNow = await this.repository.databaseNow();
+    const after = this.clock.now();
+    this.measuredOffsetMs = Math.round((before + after) / 2 - databaseNow);
+    const toleratedMs = this.config.get('CLOCK_SKEW_SECONDS') * 1000;
+    if (Math.abs(this.measuredOffsetMs) > toleratedMs) {
+      this.logger.warn(
+        `this instance's clock is ${this.measuredOffsetMs} ms off the database's (tolerated: ${toleratedMs} ms); fix its time sync`,
+      );
+    }
+  }
+
+  private async measureAndPrune(): Promise<void> {
+    await this.measureClockOffset().catch((error: unknown) => this.logger.warn(`clock check failed: ${(error as Error).message}`));
+    this.cache.prune(this.horizonNow());
+  }
+
   private async catchUp(): Promise<void> {
     for (;;) {
       const batch = await this.repository.findAfter(this.cursor, CATCH_UP_BATCH);
       for (const revocation of batch) {
         if (revocation.kid) this.keyHints.next('changed');
-        this.cache.apply(revocation);
+        this.cache.apply(revocation, this.horizonNow());
         this.cursor = BigInt(revocation.id);
         this.ordered.next(revocation);
       }
@@ -194,7 +234,7 @@ export class RevocationService implements OnModuleInit, OnApplicationShutdown {
       return;
     }
     if (message.revocation.kid) this.keyHints.next('changed');
-    this.cache.apply(message.revocation);
+    this.cache.apply(message.revocation, this.horizonNow());
     void this.syncNow();
   }
 }
