@@ -52,8 +52,8 @@ describe('revocation times and memory under instance clock skew', () => {
       [user.sessionId],
     );
     // Written moments ago by the database's clock, not 30 s in the past.
-    expect(Number(row!.skew_ms)).toBeGreaterThanOrEqual(0);
-    expect(Number(row!.skew_ms)).toBeLessThan(5000);
-    expect(Number(row!.session_skew_ms)).toBeLessThan(5000);
+    expect(Number(row.skew_ms)).toBeGreaterThanOrEqual(0);
+    expect(Number(row.skew_ms)).toBeLessThan(5000);
+    expect(Number(row.session_skew_ms)).toBeLessThan(5000);
   });
 });

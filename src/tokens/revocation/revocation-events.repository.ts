@@ -90,5 +90,5 @@ export class RevocationEventsRepository {
 
 async function databaseClock(client: Tx): Promise<Date> {
   const [row] = await client.$queryRaw<Array<{ now: Date }>>`SELECT date_trunc('milliseconds', clock_timestamp()) AS now`;
-  return row!.now;
+  return row.now;
 }
