@@ -9,6 +9,9 @@ import { DatabaseModule } from './database/database.module.js';
 import { MailModule } from './mail/mail.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { OAuthModule } from './oauth/oauth.module.js';
+import { RateLimitModule } from './rate-limit/rate-limit.module.js';
+import { RedisModule } from './redis/redis.module.js';
+import { RetentionModule } from './retention/retention.module.js';
 import { HealthModule } from './health/health.module.js';
 import { SessionsModule } from './sessions/sessions.module.js';
 import { TokensModule } from './tokens/tokens.module.js';
@@ -22,6 +25,8 @@ export class AppModule {
       imports: [
         ConfigModule.forRoot(config, clock),
         DatabaseModule,
+        RedisModule,
+        RateLimitModule,
         TokensModule,
         MailModule,
         SessionsModule,
@@ -32,6 +37,7 @@ export class AppModule {
         OAuthModule,
         MetricsModule,
         HealthModule,
+        RetentionModule,
       ],
     };
   }

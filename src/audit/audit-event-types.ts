@@ -30,6 +30,8 @@ export const AUDIT_EVENT_TYPES = [
   'email_verified',
   'email_change_requested',
   'email_changed',
+  'account_locked',
+  'account_unlocked',
 ] as const;
 
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];

@@ -1,8 +1,8 @@
-import { Body, Controller, Get, HttpCode, Post, Req, Res, UseGuards } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Post, Req, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
-import { ThrottlerGuard } from '@nestjs/throttler';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError } from '../common/domain-error.js';
+import { RateLimited } from '../rate-limit/rate-limit.guard.js';
 import type { RequestContext } from '../common/request-context.js';
 import type { VerifiedToken } from '../tokens/access-token.service.js';
 import { toUserResponse, UserEnvelope } from '../users/user.response.js';
@@ -23,7 +23,7 @@ export class AuthController {
   ) {}
 
   @Public()
-  @UseGuards(ThrottlerGuard)
+  @RateLimited()
   @Post('register')
   @ApiCreatedResponse({ type: UserEnvelope })
   async register(@Body() body: RegisterDto, @ClientContext() context: RequestContext): Promise<UserEnvelope> {
@@ -31,7 +31,7 @@ export class AuthController {
   }
 
   @Public()
-  @UseGuards(ThrottlerGuard)
+  @RateLimited()
   @Post('login')
   @HttpCode(200)
   @ApiOkResponse({ type: TokenResponse })
@@ -46,7 +46,7 @@ export class AuthController {
   }
 
   @Public()
-  @UseGuards(ThrottlerGuard)
+  @RateLimited()
   @Post('refresh')
   @HttpCode(200)
   @ApiOkResponse({ type: TokenResponse })

@@ -1,7 +1,5 @@
 import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
-import { ThrottlerModule } from '@nestjs/throttler';
-import { AppConfig } from '../config/app-config.js';
 import { SessionsModule } from '../sessions/sessions.module.js';
 import { TokensModule } from '../tokens/tokens.module.js';
 import { UsersModule } from '../users/users.module.js';
@@ -15,12 +13,6 @@ import { RefreshCookie } from './refresh-cookie.js';
     TokensModule,
     SessionsModule,
     UsersModule,
-    ThrottlerModule.forRootAsync({
-      inject: [AppConfig],
-      useFactory: (config: AppConfig) => ({
-        throttlers: [{ ttl: 60_000, limit: config.get('RATE_LIMIT_AUTH_PER_MINUTE') }],
-      }),
-    }),
   ],
   controllers: [AuthController],
   providers: [AuthService, RefreshCookie, { provide: APP_GUARD, useClass: AccessTokenGuard }],

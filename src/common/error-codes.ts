@@ -33,6 +33,10 @@ export const ERROR_CODES = {
     status: 409,
     message: 'Last-Event-ID is newer than any revocation event this server has issued; reconnect without it to resync.',
   },
+  account_locked: {
+    status: 423,
+    message: 'Too many failed password attempts; the account is locked for a while. Retry later or reset the password.',
+  },
   payload_too_large: { status: 413, message: 'The request body is too large.' },
   unsupported_media_type: { status: 415, message: 'Send the body as application/json.' },
   headers_too_large: { status: 431, message: 'The request headers are too large.' },

@@ -40,6 +40,7 @@ export const configSchema = z.object({
   DATABASE_POOL_SIZE: int(1, 100).default(10),
   REDIS_URL: optionalString.pipe(z.url({ protocol: /^rediss?$/ }).optional()),
   REVOCATION_CHANNEL: z.string().min(1).default('gatehouse:revocations'),
+  REDIS_KEY_PREFIX: z.string().min(1).max(200).default('gatehouse:'),
   REVOCATION_SYNC_INTERVAL_MS: int(50, 60_000).default(1000),
   REVOCATION_RETENTION_SECONDS: int(0, 86_400).default(900),
   // Normalised once here: every `iss` and the RFC 8414 `issuer` are this exact string.
@@ -65,6 +66,7 @@ export const configSchema = z.object({
   BCRYPT_COST: int(4, 15).default(12),
   PASSWORD_HASH_CONCURRENCY: int(1, 64).optional(),
   PASSWORD_HASH_QUEUE_TIMEOUT_MS: int(0, 60_000).default(2000),
+  PASSWORD_HASH_QUEUE_PER_CALLER: int(1, 1000).default(8),
   KEY_ENCRYPTION_SECRET: optionalString.pipe(z.string().min(32).optional()),
   KEY_ENCRYPTION_OLD_SECRETS: optionalString,
   BOOTSTRAP_ADMIN_EMAIL: optionalString.pipe(z.email().optional()),
@@ -80,6 +82,18 @@ export const configSchema = z.object({
   COOKIE_SECURE: bool.default(true),
   UI_ENABLED: bool.default(true),
   RATE_LIMIT_AUTH_PER_MINUTE: int(1, 1_000_000).default(30),
+  RATE_LIMIT_PASSWORD_PER_USER_PER_MINUTE: int(1, 1_000_000).default(10),
+  LOGIN_LOCKOUT_THRESHOLD: int(1, 1_000_000).default(10),
+  LOGIN_LOCKOUT_BASE_SECONDS: int(1, 86_400).default(60),
+  LOGIN_LOCKOUT_MAX_SECONDS: int(1, 86_400).default(900),
+  LOGIN_LOCKOUT_DECAY_SECONDS: int(1, 604_800).default(900),
+  RETENTION_INTERVAL_SECONDS: z.coerce.number().int().refine((value) => value === 0 || (value >= 10 && value <= 604_800), {
+    message: 'expected 0 (off) or 10 to 604800',
+  }).default(3600),
+  RETENTION_BATCH_SIZE: int(1, 100_000).default(1000),
+  AUDIT_RETENTION_DAYS: int(1, 36_500).default(365),
+  SESSION_RETENTION_DAYS: int(1, 36_500).default(30),
+  ROTATED_REFRESH_TOKEN_RETENTION_DAYS: int(1, 36_500).default(7),
   TRUST_PROXY: trustProxySchema,
   // Slow or unfinished requests (issue 8 #10): headers and body must arrive within this.
   REQUEST_TIMEOUT_MS: int(100, 600_000).default(10_000),
@@ -142,6 +156,11 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigValu
       // A refresh cookie without Secure travels over plain http (API.md: local development only).
       throw new ConfigError('Invalid configuration:\n  COOKIE_SECURE: must not be false in production');
     }
+  }
+  if (config.LOGIN_LOCKOUT_MAX_SECONDS < config.LOGIN_LOCKOUT_BASE_SECONDS) {
+    throw new ConfigError(
+      'Invalid configuration:\n  LOGIN_LOCKOUT_MAX_SECONDS: must be at least LOGIN_LOCKOUT_BASE_SECONDS (it caps the doubling lock)',
+    );
   }
   if (Boolean(config.BOOTSTRAP_ADMIN_EMAIL) !== Boolean(config.BOOTSTRAP_ADMIN_PASSWORD)) {
     throw new ConfigError(

@@ -1,8 +1,8 @@
-import { Body, Controller, HttpCode, Post, UseGuards } from '@nestjs/common';
+import { Body, Controller, HttpCode, Post } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiBearerAuth, ApiNoContentResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ThrottlerGuard } from '@nestjs/throttler';
 import { ClientContext, CurrentUser, Public } from '../common/auth.decorators.js';
 import type { RequestContext } from '../common/request-context.js';
+import { RateLimited } from '../rate-limit/rate-limit.guard.js';
 import type { VerifiedToken } from '../tokens/access-token.service.js';
 import { AcceptedResponse, ForgotPasswordDto, ResetPasswordDto, VerifyEmailDto } from './account-recovery.dto.js';
 import { EmailVerification } from './email-verification.service.js';
@@ -13,7 +13,7 @@ const FORGOT_ACCEPTED = { message: 'If an account uses this address, a password-
 
 @ApiTags('auth')
 @Controller('auth')
-@UseGuards(ThrottlerGuard)
+@RateLimited()
 export class AccountRecoveryController {
   constructor(
     private readonly reset: PasswordReset,

@@ -13,6 +13,7 @@ import { emailChangedNotice, emailVerificationMail } from '../mail/mail-template
 import { SessionsService } from '../sessions/sessions.service.js';
 import { RevocationService, type Revoker } from '../tokens/revocation/revocation.service.js';
 import { AccountTokensRepository, generateAccountToken, hashAccountToken, type LiveAccountToken } from './account-tokens.repository.js';
+import { AccountLockoutService } from './account-lockout.service.js';
 import { PasswordHasher } from './password-hasher.service.js';
 import { UsersRepository } from './users.repository.js';
 
@@ -35,6 +36,7 @@ export class EmailVerification {
     private readonly revocations: RevocationService,
     private readonly outbox: MailOutbox,
     private readonly audit: AuditService,
+    private readonly lockout: AccountLockoutService,
   ) {}
 
   /** Inside the caller's transaction (register): a token for the user's address and its mail. */
@@ -64,9 +66,11 @@ export class EmailVerification {
   async requestChange(params: { userId: string; sessionId: string; newEmail: string; password: string; context: RequestContext }): Promise<void> {
     const current = await this.users.findById(params.userId);
     if (!current) throw new DomainError('not_found', 'User not found.');
-    if (!(await this.passwords.verify(params.password, current.passwordHash))) {
-      throw new DomainError('invalid_credentials', 'The password is incorrect.');
-    }
+    // Under the account's lockout budget and in the user's own line of the hashing queue (issue 8 #2).
+    const valid = await this.lockout.guard({ email: current.email, userId: current.id }, params.context, () =>
+      this.passwords.verify(params.password, current.passwordHash, `user:${current.id}`),
+    );
+    if (!valid) throw new DomainError('invalid_credentials', 'The password is incorrect.');
     const address = normalizeEmail(params.newEmail);
     if (address === current.email) {
       throw new DomainError('validation_failed', 'The request is invalid.', { details: [{ field: 'newEmail', message: 'newEmail is already your address' }] });

@@ -13,6 +13,7 @@ import { passwordResetMail } from '../mail/mail-templates.js';
 import { SessionsService } from '../sessions/sessions.service.js';
 import { RevocationService } from '../tokens/revocation/revocation.service.js';
 import { AccountTokensRepository, generateAccountToken, hashAccountToken } from './account-tokens.repository.js';
+import { AccountLockoutService } from './account-lockout.service.js';
 import { PasswordHasher } from './password-hasher.service.js';
 import { PasswordResetRequestsRepository, type PendingResetRequest } from './password-reset-requests.repository.js';
 import { UsersRepository } from './users.repository.js';
@@ -45,6 +46,7 @@ export class PasswordReset implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly sessions: SessionsService,
     private readonly revocations: RevocationService,
     private readonly outbox: MailOutbox,
+    private readonly lockout: AccountLockoutService,
     private readonly audit: AuditService,
   ) {
     this.loop = new PollingLoop(config.get('MAIL_POLL_INTERVAL_MS'), () => this.processRequests(), (error) =>
@@ -89,7 +91,7 @@ export class PasswordReset implements OnApplicationBootstrap, OnModuleDestroy {
     // Looked up first, so a wrong token costs no bcrypt hash; consumed under the user lock below.
     const live = await this.tokens.findLive(hashAccountToken(params.token), ['password_reset']);
     if (!live) throw new DomainError('invalid_reset_token');
-    const passwordHash = await this.passwords.hash(params.newPassword);
+    const passwordHash = await this.passwords.hash(params.newPassword, `user:${live.userId}`);
     // Commit, then announce: the revocation reaches every instance once the password is set.
     await this.revocations.transaction(async (tx, revoke) => {
       // User row first, then the token: the order every other writer of both takes.
@@ -111,6 +113,8 @@ export class PasswordReset implements OnApplicationBootstrap, OnModuleDestroy {
         tx,
       );
     });
+    // The mailbox proved control of the account: a lockout from guessed passwords ends here.
+    await this.lockout.clear(live.userId, params.context);
   }
 
   /** The worker: one request per transaction, so one bad row cannot hold back the others. */

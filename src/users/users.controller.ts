@@ -1,9 +1,9 @@
-import { Body, Controller, Delete, Get, HttpCode, Post, UseGuards } from '@nestjs/common';
-import { ThrottlerGuard } from '@nestjs/throttler';
+import { Body, Controller, Delete, Get, HttpCode, Post } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiBearerAuth, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { RequestContext } from '../common/request-context.js';
 import { ChangePasswordDto, PasswordConfirmationDto } from '../auth/auth.dto.js';
 import { ClientContext, CurrentUser } from '../common/auth.decorators.js';
+import { RateLimited } from '../rate-limit/rate-limit.guard.js';
 import type { VerifiedToken } from '../tokens/access-token.service.js';
 import { AcceptedResponse, ChangeEmailDto } from './account-recovery.dto.js';
 import { EmailVerification } from './email-verification.service.js';
@@ -25,6 +25,7 @@ export class UsersController {
     return { user: toUserResponse(await this.users.getById(bearer.sub)) };
   }
 
+  @RateLimited()
   @Post('password')
   @HttpCode(204)
   @ApiNoContentResponse({ description: 'password changed; every other session revoked' })
@@ -38,7 +39,7 @@ export class UsersController {
 
   @Post('email')
   @HttpCode(202)
-  @UseGuards(ThrottlerGuard)
+  @RateLimited()
   @ApiOperation({ summary: 'Change the email address: takes effect when the new address is verified (then other sessions are revoked and the old address is told)' })
   @ApiAcceptedResponse({ type: AcceptedResponse })
   async changeEmail(
@@ -50,6 +51,7 @@ export class UsersController {
     return { message: 'A verification link is on its way to the new address; the change takes effect once it is opened.' };
   }
 
+  @RateLimited()
   @Delete()
   @HttpCode(204)
   @ApiNoContentResponse({ description: 'user deleted, every session revoked' })

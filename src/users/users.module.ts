@@ -7,6 +7,8 @@ import { AccountTokensRepository } from './account-tokens.repository.js';
 import { EmailVerification } from './email-verification.service.js';
 import { PasswordResetRequestsRepository } from './password-reset-requests.repository.js';
 import { PasswordReset } from './password-reset.service.js';
+import { AccountLockoutService } from './account-lockout.service.js';
+import { LoginLockoutsRepository } from './login-lockouts.repository.js';
 import { TokensModule } from '../tokens/tokens.module.js';
 import { PasswordHasher } from './password-hasher.service.js';
 import { UserAdministration } from './user-administration.service.js';
@@ -26,7 +28,9 @@ import { UsersService } from './users.service.js';
     PasswordResetRequestsRepository,
     PasswordReset,
     EmailVerification,
+    LoginLockoutsRepository,
+    AccountLockoutService,
   ],
-  exports: [UsersService, UserAdministration, PasswordHasher],
+  exports: [UsersService, UserAdministration, PasswordHasher, AccountLockoutService],
 })
 export class UsersModule {}

@@ -11,6 +11,7 @@ import type { User } from '../generated/prisma/client.js';
 import { Prisma } from '../generated/prisma/client.js';
 import { AccountTokensRepository } from './account-tokens.repository.js';
 import { EmailVerification } from './email-verification.service.js';
+import { AccountLockoutService } from './account-lockout.service.js';
 import { PasswordHasher } from './password-hasher.service.js';
 import { normalizeEmail } from '../common/email.js';
 import { UsersRepository } from './users.repository.js';
@@ -29,6 +30,7 @@ export class UsersService implements OnApplicationBootstrap {
     private readonly audit: AuditService,
     private readonly tokens: AccountTokensRepository,
     private readonly verification: EmailVerification,
+    private readonly lockout: AccountLockoutService,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -36,7 +38,7 @@ export class UsersService implements OnApplicationBootstrap {
   }
 
   async register(input: { email: string; password: string; name?: string }, context: RequestContext): Promise<User> {
-    const passwordHash = await this.passwords.hash(input.password);
+    const passwordHash = await this.passwords.hash(input.password, anonymousCaller(context));
     // The user, its verification token and the mail carrying it commit together.
     const user = await this.transactions
       .run(async (tx) => {
@@ -61,11 +63,15 @@ export class UsersService implements OnApplicationBootstrap {
 
   /**
    * Checks email and password. Unknown email and wrong password cost the same (one bcrypt
-   * compare) and answer the same; suspension is revealed only to someone who knows the password.
+   * compare) and answer the same, locked or not; suspension is revealed only to someone who
+   * knows the password.
    */
   async authenticate(email: string, password: string, context: RequestContext): Promise<User> {
-    const user = await this.repository.findByEmail(normalizeEmail(email));
-    const valid = await this.passwords.verify(password, user?.passwordHash);
+    const normalized = normalizeEmail(email);
+    const user = await this.repository.findByEmail(normalized);
+    const valid = await this.lockout.guard({ email: normalized, userId: user?.id }, context, () =>
+      this.passwords.verify(password, user?.passwordHash, anonymousCaller(context)),
+    );
     if (!user || !valid) {
       this.audit.recordDetached({ type: 'login_failed', userId: user?.id ?? null, ...context, details: { reason: 'invalid_credentials' } });
       throw new DomainError('invalid_credentials');
@@ -97,10 +103,10 @@ export class UsersService implements OnApplicationBootstrap {
     context: RequestContext;
   }): Promise<void> {
     const user = await this.getById(params.userId);
-    if (!(await this.passwords.verify(params.currentPassword, user.passwordHash))) {
+    if (!(await this.checkPassword(user, params.currentPassword, params.context))) {
       throw new DomainError('invalid_credentials', 'The current password is incorrect.');
     }
-    const passwordHash = await this.passwords.hash(params.newPassword);
+    const passwordHash = await this.passwords.hash(params.newPassword, userCaller(user.id));
     await this.revocations.transaction(async (tx, revoke) => {
       await this.repository.updatePassword(tx, user.id, passwordHash);
       // A reset link mailed before the change must not set the password back.
@@ -127,10 +133,21 @@ export class UsersService implements OnApplicationBootstrap {
   /** DELETE /users/me: password required; the last active admin cannot delete itself. */
   async deleteSelf(params: { userId: string; password: string; context: RequestContext }): Promise<void> {
     const user = await this.getById(params.userId);
-    if (!(await this.passwords.verify(params.password, user.passwordHash))) {
+    if (!(await this.checkPassword(user, params.password, params.context))) {
       throw new DomainError('invalid_credentials', 'The password is incorrect.');
     }
     await this.deleteUser({ userId: user.id, actorId: user.id, context: params.context });
+  }
+
+  /**
+   * A signed-in user confirming their password (password change, deletion, email change): under
+   * the account's lockout budget, so a stolen access token cannot guess the password without end,
+   * and in the user's own line of the hashing queue.
+   */
+  async checkPassword(user: User, password: string, context: RequestContext): Promise<boolean> {
+    return this.lockout.guard({ email: user.email, userId: user.id }, context, () =>
+      this.passwords.verify(password, user.passwordHash, userCaller(user.id)),
+    );
   }
 
   /** Deletes a user and revokes every session, in one transaction (self-service and admin). */
@@ -180,4 +197,13 @@ export class UsersService implements OnApplicationBootstrap {
       this.audit.recordDetached({ type: 'admin_bootstrapped', userId: created.id });
     }
   }
+}
+
+/** Whose line of the hashing queue an anonymous request waits in (PasswordHasher). */
+function anonymousCaller(context: RequestContext): string {
+  return `ip:${context.ip ?? 'unknown'}`;
+}
+
+function userCaller(userId: string): string {
+  return `user:${userId}`;
 }

@@ -1,4 +1,4 @@
-import { createPublicKey } from 'node:crypto';
+import { createPublicKey, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearer, createLoggedIn, createUser, eventually, loginAs, uniqueEmail } from '../support/factories.js';
 import { createTestDatabase, startApp, type TestApp } from '../support/test-app.js';
@@ -234,7 +234,9 @@ describe('POST /auth/login', () => {
 
 describe('rate limiting', () => {
   it('answers 429 rate_limited with Retry-After once an IP exceeds RATE_LIMIT_AUTH_PER_MINUTE on the auth endpoints', async () => {
-    const limited = await startApp({ databaseUrl: t.databaseUrl, env: { RATE_LIMIT_AUTH_PER_MINUTE: '3' } });
+    // Its own counters: instances sharing a Redis prefix share one budget (and its blocks).
+    const prefix = `gatehouse-test:limited-${randomUUID()}:`;
+    const limited = await startApp({ databaseUrl: t.databaseUrl, env: { RATE_LIMIT_AUTH_PER_MINUTE: '3', REDIS_KEY_PREFIX: prefix } });
     try {
       const attempt = () => limited.http.post('/auth/login').send({ email: 'nobody@example.test', password: 'wrong-password' });
       for (let i = 0; i < 3; i++) expect((await attempt()).status).toBe(401);

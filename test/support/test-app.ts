@@ -42,12 +42,18 @@ export function testEnv(databaseUrl: string, overrides: Record<string, string> =
     REDIS_URL: TEST_REDIS_URL,
     // One channel per database: suites running side by side never hear each other.
     REVOCATION_CHANNEL: `gatehouse-test:${new URL(databaseUrl).pathname.slice(1)}`,
+    // Likewise every counter (rate limits, lockouts): instances of one test database share them.
+    REDIS_KEY_PREFIX: `gatehouse-test:${new URL(databaseUrl).pathname.slice(1)}:`,
     REVOCATION_SYNC_INTERVAL_MS: '200',
     BCRYPT_COST: '4',
     KEY_ENCRYPTION_SECRET: 'test-secret-0123456789-abcdefghijklmnopqrstuvwxyz',
     JWT_ISSUER: TEST_ISSUER,
     JWT_AUDIENCE: TEST_AUDIENCE,
     RATE_LIMIT_AUTH_PER_MINUTE: '100000',
+    RATE_LIMIT_PASSWORD_PER_USER_PER_MINUTE: '100000',
+    // Suites that try wrong passwords on purpose must not lock their accounts; the lockout and
+    // rate-limit suites set their own budgets.
+    LOGIN_LOCKOUT_THRESHOLD: '100000',
     DATA_DIR: mkdtempSync(path.join(tmpdir(), 'gatehouse-test-')),
     CORS_ORIGINS: 'https://app.example.test',
     LOG_LEVEL: 'silent',

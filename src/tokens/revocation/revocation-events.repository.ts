@@ -82,10 +82,6 @@ export class RevocationEventsRepository {
     return (await databaseClock(this.prisma)).getTime();
   }
 
-  async deleteOlderThan(cutoff: Date): Promise<number> {
-    const { count } = await this.prisma.revocationEvent.deleteMany({ where: { createdAt: { lt: cutoff } } });
-    return count;
-  }
 }
 
 async function databaseClock(client: Tx): Promise<Date> {

@@ -11,8 +11,6 @@ import { RevocationEventsRepository } from './revocation-events.repository.js';
 import type { NewRevocation, Revocation } from './revocation.types.js';
 
 const CATCH_UP_BATCH = 1000;
-/** How long revocation events stay in the database for feed consumers resuming late. */
-const RETENTION_MS = 24 * 60 * 60 * 1000;
 
 /** What a transaction run through RevocationService.transaction() may revoke. */
 export interface Revoker {
@@ -78,7 +76,6 @@ export class RevocationService implements OnModuleInit, OnApplicationShutdown {
     const interval = this.config.get('REVOCATION_SYNC_INTERVAL_MS');
     this.timers.push(setInterval(() => this.tick(), interval).unref());
     this.timers.push(setInterval(() => void this.measureAndPrune(), 30_000).unref());
-    this.timers.push(setInterval(() => void this.pruneStored(), 60 * 60 * 1000).unref());
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -177,12 +174,6 @@ export class RevocationService implements OnModuleInit, OnApplicationShutdown {
   private tick(): void {
     if (this.bus.status !== 'up') this.keyHints.next('unheard');
     void this.syncNow();
-  }
-
-  /** Rows older than any resume point worth serving; tokens they covered expired long ago. */
-  private async pruneStored(): Promise<void> {
-    const keepMs = Math.max(RETENTION_MS, this.config.revocationMemoryMs);
-    await this.repository.deleteOlderThan(new Date(Date.now() - keepMs)).catch(() => undefined);
   }
 
   /**
