@@ -13,12 +13,16 @@ export class LoginLockoutsRepository {
 
   charge(key: string, policy: LockoutPolicy): Promise<ChargeOutcome> {
     return this.prisma.$transaction(async (tx) => {
-      await tx.$executeRaw`
-        INSERT INTO login_lockouts (key, failures, level, locked_until, expires_at)
-        VALUES (${key}, 0, 0, NULL, clock_timestamp()) ON CONFLICT (key) DO NOTHING`;
+      // One upsert that always returns the row, locked: a separate insert-if-missing and
+      // SELECT ... FOR UPDATE lets a concurrent reset (a successful login) delete the row in
+      // between, and the select then finds nothing.
       const [row] = await tx.$queryRaw<
         Array<{ failures: number; level: number; locked_until: Date | null; expires_at: Date; now: Date }>
-      >`SELECT failures, level, locked_until, expires_at, clock_timestamp() AS now FROM login_lockouts WHERE key = ${key} FOR UPDATE`;
+      >`
+        INSERT INTO login_lockouts (key, failures, level, locked_until, expires_at)
+        VALUES (${key}, 0, 0, NULL, clock_timestamp())
+        ON CONFLICT (key) DO UPDATE SET failures = login_lockouts.failures
+        RETURNING failures, level, locked_until, expires_at, clock_timestamp() AS now`;
       const current: LockoutState = {
         failures: row.failures,
         level: row.level,

@@ -9,6 +9,7 @@ import supertest from 'supertest';
 import { inject } from 'vitest';
 import { createApp } from '../../src/app.factory.js';
 import { Clock } from '../../src/common/clock.js';
+import { PinoLogger } from '../../src/common/pino-logger.js';
 import { AppConfig } from '../../src/config/app-config.js';
 import { createDatabase, withClient } from './databases.js';
 
@@ -69,6 +70,12 @@ export function testEnv(databaseUrl: string, overrides: Record<string, string> =
   };
 }
 
+/** Servers log nothing in tests; TEST_LOG_LEVEL=error (or debug, ...) shows what they log. */
+function serverLogger(): LoggerService | false {
+  const level = process.env.TEST_LOG_LEVEL;
+  return level ? new PinoLogger(level) : false;
+}
+
 export async function startApp(
   options: {
     databaseUrl?: string;
@@ -80,7 +87,7 @@ export async function startApp(
 ): Promise<TestApp> {
   const databaseUrl = options.databaseUrl ?? (await createTestDatabase());
   const config = AppConfig.fromEnv(testEnv(databaseUrl, options.env));
-  const app = await createApp(config, options.logger ?? false, { clock: new Clock(options.clockOffsetMs) });
+  const app = await createApp(config, options.logger ?? serverLogger(), { clock: new Clock(options.clockOffsetMs) });
   return {
     app,
     http: supertest(app.getHttpServer()),
