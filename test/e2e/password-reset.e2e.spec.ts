@@ -14,7 +14,9 @@ beforeAll(async () => {
   server = await TestSmtpServer.start();
   const databaseUrl = await createTestDatabase();
   // B's catch-up loop is slowed to a minute: what B learns within a second came over Redis.
-  const env = { SMTP_URL: server.url, PUBLIC_APP_URL, MAIL_POLL_INTERVAL_MS: '50', PASSWORD_RESET_REQUESTS_PER_HOUR: '1000', REVOCATION_SYNC_INTERVAL_MS: '60000' };
+  const env = { SMTP_URL: server.url, PUBLIC_APP_URL, MAIL_POLL_INTERVAL_MS: '50', PASSWORD_RESET_REQUESTS_PER_HOUR: '1000', REVOCATION_SYNC_INTERVAL_MS: '60000',
+    // Five failed checks lock an account for ten minutes (longer than this suite runs).
+    LOGIN_LOCKOUT_THRESHOLD: '5', LOGIN_LOCKOUT_BASE_SECONDS: '600', LOGIN_LOCKOUT_MAX_SECONDS: '600' };
   a = await startApp({ databaseUrl, env });
   b = await startApp({ databaseUrl, env });
 });
@@ -173,6 +175,28 @@ describe('forgot and reset password', () => {
       await down.close();
       await late?.close();
     }
+  });
+
+  it('unlocks an account locked by guessed passwords, on every instance, and audits it', async () => {
+    const user = await createUser(a);
+    for (let i = 0; i < 5; i++) {
+      expect((await (i % 2 ? b : a).http.post('/auth/login').send({ email: user.email, password: 'a wrong guess!' })).status).toBe(401);
+    }
+    for (const t of [a, b]) {
+      const locked = await t.http.post('/auth/login').send({ email: user.email, password: user.password });
+      expect(locked.status, JSON.stringify(locked.body)).toBe(423);
+      expect(locked.body.code).toBe('account_locked');
+    }
+
+    const token = await requestReset(a, user);
+    expect((await b.http.post('/auth/password/reset').send({ token, newPassword: 'an unlocked new password' })).status).toBe(204);
+    for (const t of [a, b]) {
+      const res = await t.http.post('/auth/login').send({ email: user.email, password: 'an unlocked new password' });
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+    }
+    await eventually(async () =>
+      expect(await a.sql(`SELECT 1 FROM audit_events WHERE user_id = $1 AND type = 'account_unlocked'`, [user.id])).toHaveLength(1),
+    );
   });
 
   it('mails nothing for a suspended account', async () => {
