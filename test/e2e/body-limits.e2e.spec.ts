@@ -27,11 +27,16 @@ afterAll(async () => {
   await t?.close();
 });
 
-async function post(path: string, body: string, contentType = 'application/json'): Promise<{ status: number; body: unknown; ms: number }> {
-  const started = performance.now();
+/**
+ * One request, with the CPU time this process spent on it (server and client run here): unlike
+ * wall time, other processes on a loaded machine barely change it.
+ */
+async function post(path: string, body: string, contentType = 'application/json'): Promise<{ status: number; body: unknown; cpuMs: number }> {
+  const started = process.cpuUsage();
   const res = await fetch(`${baseUrl}${path}`, { method: 'POST', headers: { 'content-type': contentType }, body });
   const json: unknown = await res.json();
-  return { status: res.status, body: json, ms: performance.now() - started };
+  const used = process.cpuUsage(started);
+  return { status: res.status, body: json, cpuMs: (used.user + used.system) / 1000 };
 }
 
 function median(values: number[]): number {
@@ -55,13 +60,14 @@ describe('deeply nested JSON', () => {
           // The OAuth endpoints add RFC 6749's members (API.md).
           ...(path.startsWith('/oauth/') ? { error: 'invalid_request', error_description: expect.any(String) } : {}),
         });
-        deep.push(res.ms);
+        deep.push(res.cpuMs);
         const bad = await post(path, '{"token": 5, "email": 5, "refreshToken": 5}');
         expect(bad.status).toBe(400);
-        flat.push(bad.ms);
+        flat.push(bad.cpuMs);
       }
-      // Generous (the machine is shared): before the fix a deep body cost ~240 ms of CPU alone.
-      expect(median(deep)).toBeLessThan(median(flat) * 3 + 40);
+      // CPU time, not wall time: before the fix a deep body cost ~240 ms of CPU; it must now cost
+      // about what a flat bad body does (reading 100 kB instead of 50 bytes allowed for).
+      expect(median(deep), `CPU per request: deep ${median(deep).toFixed(1)} ms, flat ${median(flat).toFixed(1)} ms`).toBeLessThan(median(flat) * 3 + 25);
     },
   );
 
@@ -88,24 +94,35 @@ describe('deeply nested JSON', () => {
       return times;
     };
     await sample(20); // warm-up
-    const baseline = percentile(await sample(150), 99);
 
-    let attacking = true;
-    const attackStatuses: number[] = [];
-    const attacker = async () => {
-      while (attacking) attackStatuses.push((await post('/oauth/revoke', DEEP)).status);
+    // One measurement: the p99 of 150 sequential checks alone, then with four clients sending
+    // deep bodies back to back.
+    const measure = async () => {
+      const baseline = percentile(await sample(150), 99);
+      let attacking = true;
+      const attackStatuses: number[] = [];
+      const attacker = async () => {
+        while (attacking) attackStatuses.push((await post('/oauth/revoke', DEEP)).status);
+      };
+      const attackers = Array.from({ length: 4 }, attacker);
+      try {
+        return { baseline, underAttack: percentile(await sample(150), 99), attackStatuses };
+      } finally {
+        attacking = false;
+        await Promise.all(attackers);
+      }
     };
-    const attackers = Array.from({ length: 4 }, attacker);
-    let underAttack: number;
-    try {
-      underAttack = percentile(await sample(150), 99);
-    } finally {
-      attacking = false;
-      await Promise.all(attackers);
+    // Before the fix: p99 over 1 s against ~20 ms, in every measurement. Wall time on a shared
+    // machine is noisy, so up to three measurements are taken and the best must hold the bound.
+    const seen: string[] = [];
+    let held = false;
+    for (let attempt = 0; attempt < 3 && !held; attempt++) {
+      const { baseline, underAttack, attackStatuses } = await measure();
+      expect(attackStatuses.length).toBeGreaterThan(8);
+      expect(new Set(attackStatuses)).toEqual(new Set([400]));
+      seen.push(`baseline p99 ${baseline.toFixed(1)} ms, under attack ${underAttack.toFixed(1)} ms`);
+      held = underAttack < baseline * 5 + 150;
     }
-    expect(attackStatuses.length).toBeGreaterThan(8);
-    expect(new Set(attackStatuses)).toEqual(new Set([400]));
-    // Before the fix: p99 over 1 s against ~20 ms. The bound is generous on purpose.
-    expect(underAttack, `baseline p99 ${baseline.toFixed(1)} ms, under attack ${underAttack.toFixed(1)} ms`).toBeLessThan(baseline * 5 + 150);
+    expect(held, seen.join('; ')).toBe(true);
   });
 });
