@@ -25,11 +25,16 @@ interface Session {
   user: User;
 }
 
-type Message =
-  | { t: 'tokens'; s: Session }
-  | { t: 'end'; sid: string; reason: SessionEndReason }
-  | { t: 'ask'; id: string; have: string | null; cause?: string }
-  | { t: 'reply'; to: string; s: Session | null; error?: { status: number; code: string; message: string } };
+type Ask = { t: 'ask'; id: string; have: string | null; cause?: string };
+type Reply = { t: 'reply'; to: string; s: Session | null; error?: { status: number; code: string; message: string } };
+type Message = { t: 'tokens'; s: Session } | { t: 'end'; sid: string; reason: SessionEndReason } | { t: 'lead' } | Ask | Reply;
+
+/** A question to the leader still unanswered: sent again to a new leader, or answered here if this tab leads now. */
+interface Waiting {
+  ask: Ask;
+  answer: (reply: Reply) => void;
+  lead: () => void;
+}
 
 /** Refresh answers after which the session cannot come back. */
 const FINAL = new Set(['invalid_refresh_token', 'refresh_token_reused', 'session_revoked', 'account_suspended']);
@@ -41,7 +46,7 @@ export function createAuthClient(options: AuthClientOptions): AuthClient {
   const tabTimeoutMs = options.tabTimeoutMs ?? 5000;
   const changeListeners = new Set<(user: User | null) => void>();
   const endListeners = new Set<(reason: SessionEndReason) => void>();
-  const waiting = new Map<string, (reply: Extract<Message, { t: 'reply' }>) => void>();
+  const waiting = new Map<string, Waiting>();
   let session: Session | null = null;
   let shownUser = 'null';
   let refreshing: Promise<Session | null> | null = null;
@@ -49,7 +54,7 @@ export function createAuthClient(options: AuthClientOptions): AuthClient {
   let livenessTimer: ReturnType<typeof setInterval> | undefined;
   let checking = false;
 
-  const tabs = joinTabs<Message>(`gatehouse:${base}`, onMessage, schedule);
+  const tabs = joinTabs<Message>(`gatehouse:${base}`, onMessage, onLead);
   const hasDocument = typeof document !== 'undefined';
   if (hasDocument) document.addEventListener('visibilitychange', onVisibility);
 
@@ -83,7 +88,10 @@ export function createAuthClient(options: AuthClientOptions): AuthClient {
   function onMessage(message: Message): void {
     if (message.t === 'tokens') take(message.s);
     else if (message.t === 'end') end(message.reason, message.sid);
-    else if (message.t === 'reply') waiting.get(message.to)?.(message);
+    else if (message.t === 'reply') waiting.get(message.to)?.answer(message);
+    // A question sent while the lead was changing hands (the old leader gone, the next one not yet
+    // granted the lock) reached no leader: ask the new one instead of waiting for the timeout.
+    else if (message.t === 'lead') for (const { ask } of waiting.values()) tabs.post(ask);
     else if (tabs.leads()) {
       fresh(message.have, message.cause).then(
         (s) => tabs.post({ t: 'reply', to: message.id, s }),
@@ -100,20 +108,31 @@ export function createAuthClient(options: AuthClientOptions): AuthClient {
 
   function askLeader(have: string | null, cause?: string): Promise<Session | null> {
     return new Promise((resolve, reject) => {
-      const id = Math.random().toString(36).slice(2);
+      const ask: Ask = { t: 'ask', id: Math.random().toString(36).slice(2), have, cause };
+      const settle = () => {
+        clearTimeout(timer);
+        waiting.delete(ask.id);
+      };
       // A leader that does not answer (frozen, closing) must not strand this tab.
       const timer = setTimeout(() => {
-        waiting.delete(id);
+        settle();
         refresh(cause).then(resolve, reject);
       }, tabTimeoutMs);
-      waiting.set(id, (reply) => {
-        clearTimeout(timer);
-        waiting.delete(id);
-        if (reply.error) return reject(new AuthError(reply.error.status, reply.error.code, reply.error.message));
-        if (reply.s) take(reply.s);
-        resolve(reply.s && session);
+      waiting.set(ask.id, {
+        ask,
+        answer: (reply) => {
+          settle();
+          if (reply.error) return reject(new AuthError(reply.error.status, reply.error.code, reply.error.message));
+          if (reply.s) take(reply.s);
+          resolve(reply.s && session);
+        },
+        // This tab took the lead meanwhile (the channel never echoes a tab's own question): it answers itself.
+        lead: () => {
+          settle();
+          fresh(have, cause).then(resolve, reject);
+        },
       });
-      tabs.post({ t: 'ask', id, have, cause });
+      tabs.post(ask);
     });
   }
 
@@ -144,6 +163,13 @@ export function createAuthClient(options: AuthClientOptions): AuthClient {
     adopt(s);
     tabs.post({ t: 'tokens', s });
     return s;
+  }
+
+  /** This tab just got the lead: it schedules the refreshes, and questions that found no leader are asked again. */
+  function onLead(): void {
+    schedule();
+    for (const { lead } of [...waiting.values()]) lead();
+    tabs.post({ t: 'lead' });
   }
 
   /** The leader refreshes a fifth of the lifetime before expiry (2 s to 60 s ahead). */

@@ -2,17 +2,14 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UI_ROUTES } from '../../src/ui/ui-routes.js';
 import { createUser } from '../support/factories.js';
-import { launchChromium, onPage, screenshot, signIn, startListeningApp, type ListeningApp } from '../support/browser.js';
+import { expectLabelled, launchChromium, onPage, screenshot, signIn, startListeningApp, type ListeningApp } from '../support/browser.js';
 
 const ADMIN = { email: 'pages-admin@example.test', password: 'admin password for the sweep' };
 const PHONE = { width: 375, height: 740 };
 
 /** Every input has a label; nothing sticks out sideways on a phone; the CSP blocked nothing. */
 async function checkPage(page: Page, violations: string[]): Promise<void> {
-  const unlabelled = await page.evaluate(() =>
-    [...document.querySelectorAll<HTMLInputElement>('main input, main select, main textarea')].filter((input) => !input.labels?.length).map((input) => input.name),
-  );
-  expect(unlabelled).toEqual([]);
+  await expectLabelled(page);
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   expect(overflow).toBeLessThanOrEqual(0);
   expect(violations).toEqual([]);

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { expect } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import { startApp, type TestApp } from './test-app.js';
 
 /** Debian's Chromium, never a downloaded browser (.ci/run installs it when missing). */
@@ -44,9 +44,46 @@ export async function startListeningApp(env: Record<string, string> = {}, port?:
   return { ...app, origin };
 }
 
+export interface BrowserSuite {
+  readonly t: ListeningApp;
+  readonly browser: Browser;
+}
+
+/**
+ * For a describe block: the app (with `env`, or what `env()` answers once earlier hooks ran) and
+ * one Chromium, started before its tests and stopped after them.
+ */
+export function browserSuite(env: Record<string, string> | (() => Record<string, string>) = {}): BrowserSuite {
+  const suite: { t?: ListeningApp; browser?: Browser } = {};
+  beforeAll(async () => {
+    suite.t = await startListeningApp(typeof env === 'function' ? env() : env);
+    suite.browser = await launchChromium();
+  });
+  afterAll(async () => {
+    await suite.browser?.close();
+    await suite.t?.close();
+  });
+  return {
+    get t() {
+      return suite.t as ListeningApp;
+    },
+    get browser() {
+      return suite.browser as Browser;
+    },
+  };
+}
+
 export async function screenshot(page: Page, name: string): Promise<void> {
   mkdirSync(ARTIFACTS, { recursive: true });
   await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
+}
+
+/** Every input, select and textarea of the page has a label. */
+export async function expectLabelled(page: Page): Promise<void> {
+  const unlabelled = await page.evaluate(() =>
+    [...document.querySelectorAll<HTMLInputElement>('main input, main select, main textarea')].filter((input) => !input.labels?.length).map((input) => input.name),
+  );
+  expect(unlabelled).toEqual([]);
 }
 
 /** Waits until the UI drew the named page (main.ts marks body[data-page][data-ready]). */
