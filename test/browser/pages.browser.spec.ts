@@ -2,7 +2,8 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UI_ROUTES } from '../../src/ui/ui-routes.js';
 import { createUser } from '../support/factories.js';
-import { expectLabelled, launchChromium, onPage, screenshot, signIn, startListeningApp, type ListeningApp } from '../support/browser.js';
+import { launchChromium, onPage, screenshot, signIn, startListeningApp, type ListeningApp } from '../support/browser.js';
+import { expectLabelled } from './checks.js';
 
 const ADMIN = { email: 'pages-admin@example.test', password: 'admin password for the sweep' };
 const PHONE = { width: 375, height: 740 };

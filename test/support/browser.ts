@@ -78,14 +78,6 @@ export async function screenshot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
 }
 
-/** Every input, select and textarea of the page has a label. */
-export async function expectLabelled(page: Page): Promise<void> {
-  const unlabelled = await page.evaluate(() =>
-    [...document.querySelectorAll<HTMLInputElement>('main input, main select, main textarea')].filter((input) => !input.labels?.length).map((input) => input.name),
-  );
-  expect(unlabelled).toEqual([]);
-}
-
 /** Waits until the UI drew the named page (main.ts marks body[data-page][data-ready]). */
 export async function onPage(page: Page, name: string, timeout = 10_000): Promise<void> {
   await page.waitForSelector(`body[data-page="${name}"][data-ready]`, { timeout });
