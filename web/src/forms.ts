@@ -135,6 +135,13 @@ export function reportError(outcome: HTMLElement, error: unknown, field?: (name:
   for (const detail of error.details ?? []) field?.(detail.field, detail.message);
 }
 
+/** A line saying what went wrong, for a section whose data could not be loaded. */
+export function errorLine(error: unknown): HTMLElement {
+  const outcome = h('p', { class: 'outcome' });
+  reportError(outcome, error);
+  return outcome;
+}
+
 /** A button that runs an action and shows its outcome next to itself. */
 export function action(text: string, run: () => Promise<string | void>, options: { danger?: boolean; label?: string } = {}): HTMLElement {
   const outcome = h('span', { class: 'outcome', 'aria-live': 'polite' });

@@ -29,7 +29,7 @@ export const ERROR_MESSAGES: Record<string, string> = {
   invalid_reset_token: 'This password reset link is invalid, expired or already used. Request a new one.',
   invalid_verification_token: 'This verification link is invalid, expired or already used. Request a new one from your account page.',
   email_not_verified: 'Please verify your email address first: follow the link we mailed you.',
-  account_locked: 'This account is locked after too many failed sign-in attempts. Try again later, or reset your password.',
+  account_locked: 'This account is locked after too many failed sign-in attempts. Wait for the lock to lift, or reset your password.',
   resync_required: 'The revocation feed must be read again from the start: reconnect without Last-Event-ID.',
   headers_too_large: 'The request headers are too large. Clearing this site’s cookies may help.',
   request_timeout: 'The request took too long to arrive. Check your connection and try again.',
@@ -46,9 +46,24 @@ export const SESSION_END_MESSAGES: Record<string, string> = {
   invalid_refresh_token: ERROR_MESSAGES.invalid_refresh_token,
 };
 
-export function errorMessage(code: string, retryAfter?: number, fallback?: string): string {
+/** What each anomaly type of API.md "Anomalies" means, for the admin console and the user's own events. */
+export const ANOMALY_LABELS: Record<string, string> = {
+  refresh_token_reuse: 'Sign-in token used twice (possible theft)',
+  repeated_forbidden: 'Repeated refused requests',
+  failed_logins: 'Many failed sign-ins',
+  new_network: 'Sign-in from a new network',
+  session_network_change: 'Session moved to another network',
+  reported: 'Reported by an application',
+};
+
+export const anomalyLabel = (type: string) => ANOMALY_LABELS[type] ?? type.replaceAll('_', ' ');
+
+/** `text`, and for a refusal with Retry-After when to try again: "in 2 minutes (at 10:15)". */
+export function errorMessage(code: string, retryAfter?: number, fallback?: string, now = Date.now()): string {
   const text = ERROR_MESSAGES[code] ?? fallback ?? 'Something went wrong. Please try again.';
   if (!retryAfter || (code !== 'rate_limited' && code !== 'account_locked')) return text;
-  const wait = retryAfter >= 90 ? `${Math.ceil(retryAfter / 60)} minutes` : `${retryAfter} seconds`;
-  return `${text} (You can try again in ${wait}.)`;
+  const minutes = Math.ceil(retryAfter / 60);
+  const wait = retryAfter >= 90 ? `${minutes} minutes` : retryAfter === 1 ? '1 second' : `${retryAfter} seconds`;
+  const at = new Date(now + retryAfter * 1000).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: retryAfter < 90 ? '2-digit' : undefined });
+  return `${text} You can try again in ${wait} (at ${at}).`;
 }

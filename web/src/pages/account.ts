@@ -1,7 +1,8 @@
 import type { User } from '../../../client/src/gatehouse-client.js';
 import type { Page, PageContext } from '../context.js';
 import { device, fill, h, table, time } from '../dom.js';
-import { action, form, reportError } from '../forms.js';
+import { action, errorLine, form } from '../forms.js';
+import { anomalyLabel } from '../messages.js';
 
 interface SessionRow {
   id: string;
@@ -13,12 +14,11 @@ interface SessionRow {
   current: boolean;
 }
 
+/** GET /users/me/security-events: the user's own anomalies, no internal details. */
 interface SecurityEvent {
-  id: string | number;
   type: string;
-  ip?: string | null;
-  userAgent?: string | null;
   createdAt: string;
+  network: string | null;
 }
 
 export const accountPage: Page = async (view, context) => {
@@ -116,9 +116,7 @@ async function loadSessions(section: HTMLElement, context: PageContext): Promise
     ]);
     fill(section, title, table('Your sessions', ['Device', 'Network', 'Signed in', 'Last used', ''], rows, 'No live sessions.'));
   } catch (error) {
-    const outcome = h('p', { class: 'outcome' });
-    reportError(outcome, error);
-    fill(section, title, outcome);
+    fill(section, title, errorLine(error));
   }
 }
 
@@ -127,11 +125,14 @@ async function loadEvents(section: HTMLElement, context: PageContext): Promise<v
   const title = h('h2', { id: 'events-title' }, 'Recent security events');
   try {
     const { events } = await context.api<{ events: SecurityEvent[] }>('/users/me/security-events', { query: { limit: 20 } });
-    const rows = events.map((event) => [event.type.replaceAll('_', ' '), event.ip ?? '—', device(event.userAgent), time(event.createdAt)]);
-    fill(section, title, table('Your security events', ['Event', 'Network', 'Device', 'When'], rows, 'No events yet.'));
+    const rows = events.map((event) => [anomalyLabel(event.type), time(event.createdAt), event.network ?? '—']);
+    fill(
+      section,
+      title,
+      h('p', { class: 'hint' }, 'Unusual activity on your account. If you do not recognise it, change your password and sign out everywhere.'),
+      table('Your security events', ['Event', 'When', 'Network'], rows, 'Nothing unusual so far.'),
+    );
   } catch (error) {
-    const outcome = h('p', { class: 'outcome' });
-    reportError(outcome, error);
-    fill(section, title, outcome);
+    fill(section, title, errorLine(error));
   }
 }

@@ -1,19 +1,21 @@
-import { UI_ROUTES } from '../../../src/ui/ui-routes.js';
-import type { Page } from '../context.js';
-import { fill, h, table, time } from '../dom.js';
-import { form, reportError } from '../forms.js';
-import { pager } from './pager.js';
+import { h, time } from '../dom.js';
+import { form } from '../forms.js';
+import { ANOMALY_LABELS, anomalyLabel } from '../messages.js';
+import { detailsCell, listPage, userLink } from './admin-list.js';
 
+/** API.md "Anomalies": the fields this page shows. */
 interface Anomaly {
   id: string;
   type: string;
   userId: string;
-  sessionId?: string | null;
+  sessionId?: string;
   action: string;
   status: 'open' | 'dismissed' | 'confirmed';
+  network?: string;
   details: unknown;
   createdAt: string;
-  resolvedAt?: string | null;
+  resolvedAt?: string;
+  note?: string;
 }
 
 const ACTIONS: Record<string, string> = {
@@ -23,78 +25,67 @@ const ACTIONS: Record<string, string> = {
   suspend_user: 'user suspended',
 };
 
-export const anomaliesPage: Page = async (view, { api, query, notice }) => {
-  let status = query.get('status') ?? 'open';
-  const results = h('div', { 'aria-live': 'polite' });
-  const pages = pager(async (cursor) => {
-    try {
-      const page = await api<{ anomalies: Anomaly[]; nextCursor: string | null }>('/admin/anomalies', { query: { status, cursor, limit: 20 } });
-      const rows = page.anomalies.map((anomaly) => [
-        time(anomaly.createdAt),
-        anomaly.type.replaceAll('_', ' '),
-        h('a', { class: 'mono short', title: anomaly.userId, href: UI_ROUTES.adminUser.replace(':id', encodeURIComponent(anomaly.userId)) }, `…${anomaly.userId.slice(-8)}`),
-        ACTIONS[anomaly.action] ?? anomaly.action,
-        anomaly.details && typeof anomaly.details === 'object' ? h('code', { class: 'details' }, JSON.stringify(anomaly.details)) : '—',
-        anomaly.status === 'open' ? review(anomaly) : `${anomaly.status} ${anomaly.resolvedAt ? new Date(anomaly.resolvedAt).toLocaleString() : ''}`,
-      ]);
-      fill(results, table('Anomalies', ['When', 'Type', 'User', 'Action taken', 'Details', 'Review'], rows, 'Nothing to review.'));
-      return page.nextCursor;
-    } catch (error) {
-      const outcome = h('p', { class: 'outcome' });
-      reportError(outcome, error);
-      fill(results, outcome);
-      return null;
-    }
-  });
-  const review = (anomaly: Anomaly) =>
-    h(
-      'div',
-      { class: 'stack' },
-      form({
-        label: `Dismiss anomaly ${anomaly.id}`,
-        inline: true,
-        fields: [{ name: 'note', label: 'Note', required: false, maxlength: 500 }],
-        submit: 'Dismiss',
-        onSubmit: async ({ note }) => {
-          await api(`/admin/anomalies/${encodeURIComponent(anomaly.id)}/dismiss`, { method: 'POST', body: note.trim() ? { note: note.trim() } : {} });
-          notice('Dismissed: a suspension it caused is lifted unless another anomaly holds it.');
-          await pages.reload();
-        },
-      }),
-      form({
-        label: `Confirm anomaly ${anomaly.id}`,
-        inline: true,
-        fields: [
-          { name: 'note', label: 'Note', required: false, maxlength: 500 },
-          { name: 'suspend', label: 'Suspend the user', type: 'checkbox', required: false },
-        ],
-        submit: 'Confirm',
-        danger: true,
-        onSubmit: async ({ note, suspend }) => {
-          await api(`/admin/anomalies/${encodeURIComponent(anomaly.id)}/confirm`, {
-            method: 'POST',
-            body: { ...(note.trim() ? { note: note.trim() } : {}), ...(suspend === 'true' ? { suspend: true } : {}) },
-          });
-          notice(suspend === 'true' ? 'Confirmed, and the user is suspended.' : 'Confirmed.');
-          await pages.reload();
-        },
-      }),
-    );
-  fill(
-    view,
-    h('h1', { tabindex: -1 }, 'Anomalies to review'),
-    form({
-      label: 'Filter anomalies',
-      inline: true,
-      fields: [{ name: 'status', label: 'Status', type: 'select', value: status, options: [['open', 'Open'], ['confirmed', 'Confirmed'], ['dismissed', 'Dismissed']] }],
-      submit: 'Show',
-      onSubmit: async (values) => {
-        status = values.status;
-        await pages.reload();
-      },
-    }),
-    results,
-    pages.element,
-  );
-  await pages.reload();
-};
+export const anomaliesPage = listPage<Anomaly>({
+  title: 'Anomalies to review',
+  path: '/admin/anomalies',
+  key: 'anomalies',
+  limit: 20,
+  intro: h('p', {}, 'Each anomaly already did its action. Dismiss a false alarm (a suspension it caused is lifted), or confirm it, optionally suspending the user.'),
+  filters: [
+    { name: 'status', label: 'Status', type: 'select', value: 'open', options: [['open', 'Open'], ['confirmed', 'Confirmed'], ['dismissed', 'Dismissed'], ['', 'Any status']] },
+    { name: 'type', label: 'Type', type: 'select', options: [['', 'Any type'], ...Object.entries(ANOMALY_LABELS)] },
+    { name: 'userId', label: 'User id', maxlength: 36 },
+  ],
+  filterLabel: 'Filter anomalies',
+  submit: 'Show',
+  caption: 'Anomalies',
+  headers: ['When', 'Type', 'User', 'Network', 'Action taken', 'Details', 'Review'],
+  empty: ({ status }) => (status === 'open' ? 'Nothing to review.' : 'No anomalies match.'),
+  row: (anomaly, reload, { api, notice }) => {
+    const review =
+      anomaly.status === 'open'
+        ? h(
+            'div',
+            { class: 'stack' },
+            form({
+              label: `Dismiss anomaly ${anomaly.id}`,
+              inline: true,
+              fields: [{ name: 'note', label: 'Note', required: false, maxlength: 500 }],
+              submit: 'Dismiss',
+              onSubmit: async ({ note }) => {
+                await api(`/admin/anomalies/${encodeURIComponent(anomaly.id)}/dismiss`, { method: 'POST', body: note.trim() ? { note: note.trim() } : {} });
+                notice('Dismissed: a suspension it caused is lifted unless another anomaly holds it.');
+                await reload();
+              },
+            }),
+            form({
+              label: `Confirm anomaly ${anomaly.id}`,
+              inline: true,
+              fields: [
+                { name: 'note', label: 'Note', required: false, maxlength: 500 },
+                { name: 'suspend', label: 'Also suspend the user', type: 'checkbox', required: false },
+              ],
+              submit: 'Confirm',
+              danger: true,
+              onSubmit: async ({ note, suspend }) => {
+                await api(`/admin/anomalies/${encodeURIComponent(anomaly.id)}/confirm`, {
+                  method: 'POST',
+                  body: { ...(note.trim() ? { note: note.trim() } : {}), ...(suspend === 'true' ? { suspend: true } : {}) },
+                });
+                notice(suspend === 'true' ? 'Confirmed, and the user is suspended.' : 'Confirmed: the action stands.');
+                await reload();
+              },
+            }),
+          )
+        : h('span', {}, h('span', { class: anomaly.status === 'confirmed' ? 'badge warn' : 'badge' }, anomaly.status), ' ', time(anomaly.resolvedAt), anomaly.note ? h('span', { class: 'details' }, anomaly.note) : '');
+    return [
+      time(anomaly.createdAt),
+      anomalyLabel(anomaly.type),
+      userLink(anomaly.userId),
+      anomaly.network ?? '—',
+      ACTIONS[anomaly.action] ?? anomaly.action,
+      detailsCell(anomaly.details),
+      review,
+    ];
+  },
+});

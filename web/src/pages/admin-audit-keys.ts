@@ -1,8 +1,7 @@
-import { UI_ROUTES } from '../../../src/ui/ui-routes.js';
 import type { Page } from '../context.js';
 import { fill, h, table, time } from '../dom.js';
-import { action, form, reportError } from '../forms.js';
-import { pager } from './pager.js';
+import { action, form } from '../forms.js';
+import { detailsCell, listPage, userLink } from './admin-list.js';
 
 interface AuditEvent {
   id: string;
@@ -23,49 +22,22 @@ interface SigningKey {
   createdAt: string;
 }
 
-// Ids are UUIDv7: their first digits are a timestamp, shared by neighbours; the tail tells them apart.
-const userLink = (id: string | null) =>
-  id ? h('a', { class: 'mono short', title: id, href: UI_ROUTES.adminUser.replace(':id', encodeURIComponent(id)) }, `…${id.slice(-8)}`) : '—';
-const details = (value: unknown) => (value && typeof value === 'object' && Object.keys(value).length ? h('code', { class: 'details' }, JSON.stringify(value)) : '—');
-
-export const auditPage: Page = async (view, { api, query }) => {
-  const filters = { userId: query.get('userId') ?? '', type: query.get('type') ?? '' };
-  const results = h('div', { 'aria-live': 'polite' });
-  const pages = pager(async (cursor) => {
-    try {
-      const page = await api<{ events: AuditEvent[]; nextCursor: string | null }>('/admin/audit', { query: { ...filters, cursor, limit: 50 } });
-      const rows = page.events.map((event) => [time(event.createdAt), event.type, userLink(event.userId), userLink(event.actorId), event.ip ?? '—', details(event.details)]);
-      fill(results, table('Audit events', ['When', 'Event', 'User', 'By', 'Network', 'Details'], rows, 'No events match.'));
-      return page.nextCursor;
-    } catch (error) {
-      const outcome = h('p', { class: 'outcome' });
-      reportError(outcome, error);
-      fill(results, outcome);
-      return null;
-    }
-  });
-  fill(
-    view,
-    h('h1', { tabindex: -1 }, 'Audit log'),
-    form({
-      label: 'Filter audit events',
-      inline: true,
-      fields: [
-        { name: 'userId', label: 'User id', value: filters.userId, required: false, maxlength: 36 },
-        { name: 'type', label: 'Event type (e.g. login_failed)', value: filters.type, required: false, maxlength: 64 },
-      ],
-      submit: 'Filter',
-      onSubmit: async (values) => {
-        filters.userId = values.userId.trim();
-        filters.type = values.type.trim();
-        await pages.reload();
-      },
-    }),
-    results,
-    pages.element,
-  );
-  await pages.reload();
-};
+export const auditPage = listPage<AuditEvent>({
+  title: 'Audit log',
+  path: '/admin/audit',
+  key: 'events',
+  limit: 50,
+  filters: [
+    { name: 'userId', label: 'User id', maxlength: 36 },
+    { name: 'type', label: 'Event type (e.g. login_failed)', maxlength: 64 },
+  ],
+  filterLabel: 'Filter audit events',
+  submit: 'Filter',
+  caption: 'Audit events',
+  headers: ['When', 'Event', 'User', 'By', 'Network', 'Details'],
+  empty: () => 'No events match.',
+  row: (event) => [time(event.createdAt), event.type, userLink(event.userId), userLink(event.actorId), event.ip ?? '—', detailsCell(event.details)],
+});
 
 export const keysPage: Page = async (view, context) => {
   const { api, notice } = context;

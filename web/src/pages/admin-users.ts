@@ -2,8 +2,8 @@ import type { User } from '../../../client/src/gatehouse-client.js';
 import { UI_ROUTES } from '../../../src/ui/ui-routes.js';
 import type { Page } from '../context.js';
 import { device, fill, h, table, time } from '../dom.js';
-import { action, form, reportError } from '../forms.js';
-import { pager } from './pager.js';
+import { action, form } from '../forms.js';
+import { listPage, userPath } from './admin-list.js';
 
 interface AdminSession {
   id: string;
@@ -14,47 +14,24 @@ interface AdminSession {
   ip: string | null;
 }
 
-const userPath = (id: string) => UI_ROUTES.adminUser.replace(':id', encodeURIComponent(id));
 const status = (user: User) => h('span', { class: user.status === 'suspended' ? 'badge warn' : 'badge' }, user.status);
 
-export const adminUsersPage: Page = async (view, { api, query }) => {
-  const results = h('div', { 'aria-live': 'polite' });
-  let email = query.get('email') ?? '';
-  const pages = pager(async (cursor) => {
-    try {
-      const page = await api<{ users: User[]; nextCursor: string | null }>('/admin/users', { query: { email, cursor, limit: 20 } });
-      const rows = page.users.map((user) => [h('a', { href: userPath(user.id) }, user.email), user.name ?? '—', user.role, status(user), time(user.createdAt)]);
-      fill(results, table('Users', ['Email', 'Name', 'Role', 'Status', 'Created'], rows, email ? 'No user matches.' : 'No users yet.'));
-      return page.nextCursor;
-    } catch (error) {
-      const outcome = h('p', { class: 'outcome' });
-      reportError(outcome, error);
-      fill(results, outcome);
-      return null;
-    }
-  });
-  fill(
-    view,
-    h('h1', { tabindex: -1 }, 'Users'),
-    form({
-      label: 'Search users',
-      inline: true,
-      fields: [{ name: 'email', label: 'Email contains', type: 'search', value: email, required: false, maxlength: 254 }],
-      submit: 'Search',
-      onSubmit: async (values) => {
-        email = values.email.trim();
-        history.replaceState(null, '', email ? `${UI_ROUTES.adminUsers}?email=${encodeURIComponent(email)}` : UI_ROUTES.adminUsers);
-        await pages.reload();
-      },
-    }),
-    results,
-    pages.element,
-  );
-  await pages.reload();
-};
+export const adminUsersPage = listPage<User>({
+  title: 'Users',
+  path: '/admin/users',
+  key: 'users',
+  limit: 20,
+  filters: [{ name: 'email', label: 'Email contains', type: 'search', maxlength: 254 }],
+  filterLabel: 'Search users',
+  submit: 'Search',
+  caption: 'Users',
+  headers: ['Email', 'Name', 'Role', 'Status', 'Created'],
+  empty: ({ email }) => (email ? 'No user matches.' : 'No users yet.'),
+  row: (user) => [h('a', { href: userPath(user.id) }, user.email), user.name ?? '—', user.role, status(user), time(user.createdAt)],
+});
 
 export const adminUserPage: Page = async (view, context) => {
-  const { api, params, notice } = context;
+  const { api, params, notice, has } = context;
   const { user, sessions } = await api<{ user: User; sessions: AdminSession[] }>(`/admin/users/${encodeURIComponent(params.id)}`);
   const reload = () => adminUserPage(view, context);
   const sessionRows = sessions.map((session) => [device(session.userAgent), session.ip ?? '—', time(session.createdAt), time(session.lastUsedAt), time(session.expiresAt)]);
@@ -75,7 +52,12 @@ export const adminUserPage: Page = async (view, context) => {
         h('dt', {}, 'Created'), h('dd', {}, time(user.createdAt)),
         h('dt', {}, 'Id'), h('dd', { class: 'mono' }, user.id),
       ),
-      h('p', {}, h('a', { href: `${UI_ROUTES.adminAudit}?userId=${encodeURIComponent(user.id)}` }, 'Audit events of this user')),
+      h(
+        'p',
+        { class: 'links' },
+        h('a', { href: `${UI_ROUTES.adminAudit}?userId=${encodeURIComponent(user.id)}` }, 'Audit events of this user'),
+        has('anomalies') && h('a', { href: `${UI_ROUTES.adminAnomalies}?status=&userId=${encodeURIComponent(user.id)}` }, 'Anomalies of this user'),
+      ),
     ),
     h(
       'section',
