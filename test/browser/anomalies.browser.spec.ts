@@ -101,14 +101,24 @@ describe('anomaly review in Chromium against the real endpoints', () => {
     // Dismiss the newest as a false alarm, with a note.
     const [dismissed, confirmed] = await rows(admin).locator('td[data-label="When"] time').evaluateAll((times) => times.map((time) => time.getAttribute('datetime')));
     expect(dismissed! > confirmed!).toBe(true);
-    // By keyboard: the note field, then Enter submits its form.
-    await rows(admin).first().locator('form[aria-label^="Dismiss"]').getByLabel('Note').focus();
+    // By keyboard: Enter opens the row's review, Tab reaches the dismiss note, Enter submits it.
+    await rows(admin).first().locator('summary').focus();
+    await admin.keyboard.press('Enter');
+    await admin.keyboard.press('Tab');
+    await expect(admin.evaluate(() => document.activeElement?.closest('form')?.getAttribute('aria-label'))).resolves.toMatch(/^Dismiss anomaly /);
     await admin.keyboard.type('the user’s own second device');
     await admin.keyboard.press('Enter');
     await admin.waitForSelector('text=Dismissed: a suspension it caused is lifted');
     await expect.poll(() => rows(admin).count()).toBe(1);
 
     // Confirm the other and suspend the user: the victim's open page ends.
+    await rows(admin).first().getByText('Review', { exact: true }).click();
+    await screenshot(admin, 'admin-anomaly-review-open');
+    // On a phone the row becomes a card, the review forms inside it, nothing wider than the screen.
+    await admin.setViewportSize({ width: 375, height: 740 });
+    await screenshot(admin, 'phone-admin-anomaly-review-open');
+    await expect(admin.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)).resolves.toBeLessThanOrEqual(0);
+    await admin.setViewportSize({ width: 1280, height: 800 });
     await rows(admin).first().getByLabel('Also suspend the user').check();
     await rows(admin).first().getByRole('button', { name: 'Confirm' }).click();
     await admin.waitForSelector('text=Confirmed, and the user is suspended.');

@@ -45,8 +45,9 @@ export const anomaliesPage = listPage<Anomaly>({
     const review =
       anomaly.status === 'open'
         ? h(
-            'div',
-            { class: 'stack' },
+            'details',
+            { class: 'review' },
+            h('summary', {}, 'Review'),
             form({
               label: `Dismiss anomaly ${anomaly.id}`,
               inline: true,
