@@ -109,6 +109,7 @@ export const resetPasswordPage: Page = (view, { api, query, navigate, notice }) 
         navigate(UI_ROUTES.signIn);
       },
     }),
+    h('p', { class: 'links' }, h('a', { href: UI_ROUTES.forgotPassword }, 'Request a new link')),
   );
 };
 

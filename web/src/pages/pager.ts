@@ -16,6 +16,8 @@ export function pager(load: (cursor: string | undefined) => Promise<string | nul
     previous.disabled = seen.length === 1;
     following.disabled = !next;
     position.textContent = `Page ${seen.length}`;
+    // One page only: two disabled buttons would be noise.
+    element.hidden = seen.length === 1 && !next;
   };
   previous.addEventListener('click', () => {
     seen.pop();
