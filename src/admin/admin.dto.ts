@@ -1,20 +1,13 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Transform, Type } from 'class-transformer';
-import { IsBooleanString, IsIn, IsInt, IsOptional, IsString, IsUUID, Length, Matches, Max, MaxLength, Min } from 'class-validator';
+import { IsBooleanString, IsIn, IsOptional, IsString, IsUUID, Matches, MaxLength } from 'class-validator';
+import { OptionalNote, PageLimit, UuidCursor } from '../common/paging.dto.js';
 import { NoNulCharacter } from '../common/validation.js';
 
 export class ListUsersQuery {
-  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 50 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(100)
+  @PageLimit(100)
   limit: number = 50;
 
-  @ApiPropertyOptional({ description: 'nextCursor from the previous page' })
-  @IsOptional()
-  @IsUUID()
+  @UuidCursor()
   cursor?: string;
 
   @ApiPropertyOptional({ description: 'Users whose email contains this text (case-insensitive)' })
@@ -32,12 +25,7 @@ export class ChangeRoleDto {
 }
 
 export class ReasonDto {
-  @ApiPropertyOptional({ maxLength: 500 })
-  @IsOptional()
-  @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value))
-  @IsString()
-  @Length(1, 500)
-  @NoNulCharacter()
+  @OptionalNote()
   reason?: string;
 }
 
@@ -53,12 +41,7 @@ export class AuditQuery {
   @Matches(/^[a-z_]{1,64}$/)
   type?: string;
 
-  @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(200)
+  @PageLimit(200)
   limit: number = 50;
 
   @ApiPropertyOptional({ description: 'nextCursor from the previous page' })
@@ -87,16 +70,9 @@ export class MailQuery {
   @IsIn(['pending', 'sending', 'sent', 'failed'])
   status?: 'pending' | 'sending' | 'sent' | 'failed';
 
-  @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(200)
+  @PageLimit(200)
   limit: number = 50;
 
-  @ApiPropertyOptional({ description: 'nextCursor from the previous page' })
-  @IsOptional()
-  @IsUUID()
+  @UuidCursor()
   cursor?: string;
 }

@@ -1,8 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { Transform, Type } from 'class-transformer';
-import { IsBoolean, IsIn, IsInt, IsOptional, IsString, IsUUID, Length, Max, Min } from 'class-validator';
+import { IsBoolean, IsIn, IsOptional, IsUUID } from 'class-validator';
+import { OptionalNote, PageLimit, UuidCursor } from '../common/paging.dto.js';
 import { ANOMALY_TYPES, type AnomalyType } from '../config/anomaly-policy.js';
-import { NoNulCharacter } from '../common/validation.js';
 
 const STATUSES = ['open', 'dismissed', 'confirmed'] as const;
 
@@ -22,27 +21,15 @@ export class ListAnomaliesQuery {
   @IsUUID()
   userId?: string;
 
-  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 50 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(100)
+  @PageLimit(100)
   limit: number = 50;
 
-  @ApiPropertyOptional({ description: 'nextCursor from the previous page' })
-  @IsOptional()
-  @IsUUID()
+  @UuidCursor()
   cursor?: string;
 }
 
 export class DismissAnomalyDto {
-  @ApiPropertyOptional({ maxLength: 500 })
-  @IsOptional()
-  @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value))
-  @IsString()
-  @Length(1, 500)
-  @NoNulCharacter()
+  @OptionalNote()
   note?: string;
 }
 
@@ -54,11 +41,6 @@ export class ConfirmAnomalyDto extends DismissAnomalyDto {
 }
 
 export class SecurityEventsQuery {
-  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 50 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(100)
+  @PageLimit(100)
   limit: number = 50;
 }
