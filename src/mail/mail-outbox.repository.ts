@@ -12,13 +12,8 @@ export interface NewMail {
   userId?: string | null;
 }
 
-export interface ClaimedMail {
-  id: string;
-  kind: string;
-  recipient: string;
-  subject: string;
-  bodyText: string;
-  bodyHtml: string;
+/** A mail claimed for sending: what was queued, and how many sends were tried before. */
+export interface ClaimedMail extends Omit<NewMail, 'userId'> {
   attempts: number;
 }
 

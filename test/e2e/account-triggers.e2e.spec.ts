@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { UsersRepository } from '../../src/users/users.repository.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createUser, createLoggedIn, loginAs } from '../support/factories.js';
+import { holdNextUserRead } from '../support/hold.js';
 import { startApp, type TestApp } from '../support/test-app.js';
 
 describe('self-service revocation triggers', () => {
@@ -44,18 +44,7 @@ describe('self-service revocation triggers', () => {
     const user = await createUser(t);
     const current = await loginAs(t, user);
     // Hold the racing login between reading the user row (old hash) and opening its session.
-    const repository = t.app.get(UsersRepository);
-    const findByEmail = repository.findByEmail.bind(repository);
-    let release!: () => void;
-    const gate = new Promise<void>((resolve) => (release = resolve));
-    let readDone!: () => void;
-    const read = new Promise<void>((resolve) => (readDone = resolve));
-    vi.spyOn(repository, 'findByEmail').mockImplementationOnce(async (...args) => {
-      const row = await findByEmail(...args);
-      readDone();
-      await gate;
-      return row;
-    });
+    const { read, release } = holdNextUserRead(t);
     const racingLogin = t.http.post('/auth/login').send({ email: user.email, password: user.password }).then((res) => res);
     await read;
     const change = await t.http

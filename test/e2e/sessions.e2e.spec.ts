@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { withClient } from '../support/databases.js';
 import { createLoggedIn, createUser, eventually, loginAs, type LoggedIn } from '../support/factories.js';
-import { UsersRepository } from '../../src/users/users.repository.js';
+import { holdNextUserRead } from '../support/hold.js';
 import { startApp, type TestApp } from '../support/test-app.js';
 
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
@@ -184,18 +184,7 @@ describe('POST /auth/logout-all', () => {
     const user = await createUser(t);
     const current = await loginAs(t, user);
     // Hold the login between reading the user (password checked) and its transaction.
-    const repository = t.app.get(UsersRepository);
-    const findByEmail = repository.findByEmail.bind(repository);
-    let release!: () => void;
-    const gate = new Promise<void>((resolve) => (release = resolve));
-    let readDone!: () => void;
-    const read = new Promise<void>((resolve) => (readDone = resolve));
-    vi.spyOn(repository, 'findByEmail').mockImplementationOnce(async (...args) => {
-      const row = await findByEmail(...args);
-      readDone();
-      await gate;
-      return row;
-    });
+    const { read, release } = holdNextUserRead(t);
     const racingLogin = loginAs(t, user);
     await read;
     expect((await t.http.post('/auth/logout-all').set(current.bearer)).status).toBe(204);
