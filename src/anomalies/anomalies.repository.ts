@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { PrismaService, type Tx } from '../database/prisma.service.js';
 import type { Anomaly, AnomalyAction, AnomalyStatus, AnomalyType, Prisma } from '../generated/prisma/client.js';
+import { ADMIN_CHANGES_LOCK } from '../users/users.repository.js';
 
 export type { Anomaly } from '../generated/prisma/client.js';
 
@@ -63,6 +64,20 @@ export class AnomaliesRepository {
       select: { id: true },
     });
     return found !== null;
+  }
+
+  /**
+   * The lock every admin suspension, demotion and deletion takes before the user row (see
+   * UsersRepository.lockAdminChanges): "is this the last active admin" holds until commit.
+   */
+  async lockAdminChanges(tx: Tx): Promise<void> {
+    await tx.$executeRaw`SELECT pg_advisory_xact_lock(${ADMIN_CHANGES_LOCK})`;
+  }
+
+  /** Whether suspending this user would leave no active admin (under lockAdminChanges). */
+  async isLastActiveAdmin(tx: Tx, user: { role: string; status: string }): Promise<boolean> {
+    if (user.role !== 'admin' || user.status !== 'active') return false;
+    return (await tx.user.count({ where: { role: 'admin', status: 'active' } })) <= 1;
   }
 
   suspendUser(tx: Tx, userId: string): Promise<unknown> {

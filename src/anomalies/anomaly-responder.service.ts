@@ -48,11 +48,15 @@ export class AnomalyResponder {
 
   /** Undefined when the user is gone or an open anomaly of this type already covers it. */
   async raise(params: RaisedAnomaly): Promise<Anomaly | undefined> {
-    const action = this.config.get('ANOMALY_POLICY')[params.type];
+    const policyAction = this.config.get('ANOMALY_POLICY')[params.type];
     const anomaly = await this.revocations.transaction(async (tx, revoke) => {
-      if (!(await this.sessionsRepository.lockUser(tx, params.userId, 'update'))) return undefined;
+      // Taken before the user row, in the order of every admin suspension (no deadlock with them).
+      if (policyAction === 'suspend_user') await this.repository.lockAdminChanges(tx);
+      const user = await this.sessionsRepository.lockUser(tx, params.userId, 'update');
+      if (!user) return undefined;
       if (await this.repository.hasOpen(tx, params)) return undefined;
-      const consequences = await this.apply(tx, revoke, action, { ...params, reason: reasonFor(params.type) });
+      const { action, downgraded } = await this.lastAdminSpared(tx, policyAction, user);
+      const consequences = { ...(await this.apply(tx, revoke, action, { ...params, reason: reasonFor(params.type) })), ...downgraded };
       const created = await this.repository.create(tx, {
         id: randomUUID(),
         type: params.type,
@@ -69,6 +73,19 @@ export class AnomalyResponder {
     });
     if (anomaly) this.raised.next(anomaly);
     return anomaly;
+  }
+
+  /**
+   * An anomaly never suspends the last active admin (as an admin cannot, API.md 409 last_admin):
+   * nobody would be left to review it. It is flagged instead, and the details say why.
+   */
+  private async lastAdminSpared(
+    tx: Tx,
+    action: AnomalyAction,
+    user: { role: string; status: string },
+  ): Promise<{ action: AnomalyAction; downgraded: Record<string, unknown> }> {
+    if (action !== 'suspend_user' || !(await this.repository.isLastActiveAdmin(tx, user))) return { action, downgraded: {} };
+    return { action: 'flag', downgraded: { policyAction: 'suspend_user', notSuspended: 'last_active_admin' } };
   }
 
   /**

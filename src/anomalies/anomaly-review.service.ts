@@ -53,9 +53,12 @@ export class AnomalyReview {
   /** Confirmed: its action stands; `suspend` escalates to suspend_user (every session revoked). */
   async confirm(id: string, params: { note?: string; suspend?: boolean }, reviewer: Reviewer): Promise<AnomalyResponse> {
     const anomaly = await this.revocations.transaction(async (tx, revoke) => {
-      const { anomaly: current, userStatus } = await this.lock(tx, id);
+      // Escalating takes the admin-changes lock first, as every admin suspension does.
+      if (params.suspend) await this.repository.lockAdminChanges(tx);
+      const { anomaly: current, userStatus, user } = await this.lock(tx, id);
       let escalated = {};
       if (params.suspend) {
+        if (user && (await this.repository.isLastActiveAdmin(tx, user))) throw new DomainError('last_admin');
         // Already suspended by this anomaly: nothing to add; otherwise suspend now (again, after a dismissal).
         if (userStatus !== 'suspended' || current.action !== 'suspend_user') {
           escalated = await this.responder.apply(tx, revoke, 'suspend_user', { userId: current.userId, sessionId: current.sessionId ?? undefined, reason: 'anomaly' });
@@ -78,13 +81,13 @@ export class AnomalyReview {
   }
 
   /** The user row, then the anomaly row (the order every raise takes them in). */
-  private async lock(tx: Tx, id: string): Promise<{ anomaly: Anomaly; userStatus: string | undefined }> {
+  private async lock(tx: Tx, id: string): Promise<{ anomaly: Anomaly; userStatus: string | undefined; user: { role: string; status: string } | null }> {
     const found = await this.repository.findById(id);
     if (!found) throw new DomainError('not_found', 'Anomaly not found.');
     const user = await this.sessionsRepository.lockUser(tx, found.userId, 'update');
     const anomaly = await this.repository.lockById(tx, id);
     if (!anomaly) throw new DomainError('not_found', 'Anomaly not found.');
-    return { anomaly, userStatus: user?.status };
+    return { anomaly, userStatus: user?.status, user };
   }
 
   private record(tx: Tx, type: 'anomaly_dismissed' | 'anomaly_confirmed', anomaly: Anomaly, reviewer: Reviewer, details: Record<string, unknown>) {

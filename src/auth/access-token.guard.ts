@@ -2,8 +2,9 @@ import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/com
 import { Reflector } from '@nestjs/core';
 import { extractBearerToken } from '@gatehouse/verifier/core';
 import { DomainError } from '../common/domain-error.js';
+import { AnomalyDetector } from '../anomalies/anomaly-detector.service.js';
 import { AccessTokenService, type Role } from '../tokens/access-token.service.js';
-import { IS_PUBLIC, OPTIONAL_AUTH, ROLES, type AuthenticatedRequest } from '../common/auth.decorators.js';
+import { IS_PUBLIC, OPTIONAL_AUTH, ROLES, contextOf, type AuthenticatedRequest } from '../common/auth.decorators.js';
 
 /**
  * The global guard: every route needs a valid, unrevoked access token unless marked @Public().
@@ -15,6 +16,7 @@ export class AccessTokenGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
     private readonly accessTokens: AccessTokenService,
+    private readonly anomalies: AnomalyDetector,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -34,6 +36,8 @@ export class AccessTokenGuard implements CanActivate {
     }
     const roles = this.reflector.getAllAndOverride<Role[] | undefined>(ROLES, targets);
     if (roles && !roles.includes(request.auth.role)) {
+      // Counted towards repeated_forbidden off the request path (never awaited here).
+      this.anomalies.forbiddenAnswered({ userId: request.auth.sub, sessionId: request.auth.sid, context: contextOf(request), source: { kind: 'gatehouse' } });
       throw withChallenge(new DomainError('forbidden'), 'insufficient_scope');
     }
     return true;

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { AnomalyDetector } from '../anomalies/anomaly-detector.service.js';
 import { DomainError } from '../common/domain-error.js';
 import type { RequestContext } from '../common/request-context.js';
 import { RefreshRotation } from '../sessions/refresh-rotation.service.js';
@@ -14,11 +15,14 @@ export class AuthService {
     private readonly users: UsersService,
     private readonly sessions: SessionsService,
     private readonly rotation: RefreshRotation,
+    private readonly anomalies: AnomalyDetector,
   ) {}
 
   async login(email: string, password: string, context: RequestContext): Promise<IssuedTokens> {
     const user = await this.users.authenticate(email, password, context);
-    return this.sessions.start(user, context);
+    const issued = await this.sessions.start(user, context);
+    this.anomalies.loginSucceeded({ userId: user.id, sessionId: issued.sessionId, context });
+    return issued;
   }
 
   refresh(refreshToken: string, context: RequestContext): Promise<IssuedTokens> {

@@ -26,8 +26,12 @@ export const CurrentUser = createParamDecorator((_data: unknown, context: Execut
 });
 
 /** Client IP and user agent, for sessions and the audit trail. */
-export const ClientContext = createParamDecorator((_data: unknown, context: ExecutionContext): RequestContext => {
-  const request = context.switchToHttp().getRequest<FastifyRequest>();
+export const ClientContext = createParamDecorator((_data: unknown, context: ExecutionContext): RequestContext =>
+  contextOf(context.switchToHttp().getRequest<FastifyRequest>()),
+);
+
+/** The request's client IP (as TRUST_PROXY allows) and user agent. */
+export function contextOf(request: FastifyRequest): RequestContext {
   const userAgent = request.headers['user-agent'];
   return { ip: request.ip, userAgent: typeof userAgent === 'string' ? userAgent.slice(0, 512) : undefined };
-});
+}

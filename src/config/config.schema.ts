@@ -128,6 +128,13 @@ export const configSchema = z.object({
   REQUIRE_EMAIL_VERIFICATION: bool.default(false),
   // Anomalies (API.md "Anomalies"): what each detected type does; refused at boot if malformed.
   ANOMALY_POLICY: anomalyPolicySchema,
+  // Detector thresholds: counted across instances (Redis, else the database) within the window.
+  ANOMALY_FORBIDDEN_THRESHOLD: int(1, 1_000_000).default(5),
+  ANOMALY_FAILED_LOGIN_THRESHOLD: int(1, 1_000_000).default(10),
+  ANOMALY_WINDOW_SECONDS: int(1, 86_400).default(300),
+  ANOMALY_HISTORY_DAYS: int(1, 3650).default(90),
+  // POST /oauth/signals per resource-server client per minute (then 429).
+  RATE_LIMIT_SIGNALS_PER_MINUTE: int(1, 1_000_000).default(600),
 });
 
 export type ConfigValues = z.output<typeof configSchema>;

@@ -7,7 +7,9 @@ import type { Revocation } from '../tokens/revocation/revocation.types.js';
 import { MailOutbox } from '../mail/mail-outbox.service.js';
 import { MailWorker } from '../mail/mail-worker.service.js';
 import { PasswordHasher } from '../users/password-hasher.service.js';
+import { AnomalyDetector } from '../anomalies/anomaly-detector.service.js';
 import { AnomalyResponder } from '../anomalies/anomaly-responder.service.js';
+import { SignalsService } from '../oauth/signals.service.js';
 
 /** Prometheus metrics for this instance (GET /metrics). One registry per app. */
 @Injectable()
@@ -24,6 +26,8 @@ export class MetricsService {
     mailWorker: MailWorker,
     outbox: MailOutbox,
     anomalies: AnomalyResponder,
+    detector: AnomalyDetector,
+    signals: SignalsService,
   ) {
     collectDefaultMetrics({ register: this.registry, prefix: 'gatehouse_' });
     this.httpRequests = new Counter({
@@ -68,6 +72,16 @@ export class MetricsService {
       registers: [this.registry],
     });
     anomalies.raised$.subscribe((anomaly) => raised.inc({ type: anomaly.type, action: anomaly.action }));
+    gauge('gatehouse_anomaly_detections_dropped', 'Detections this instance dropped since boot because too many were running', () =>
+      detector.droppedDetections,
+    );
+    const received = new Counter({
+      name: 'gatehouse_signals_total',
+      help: 'POST /oauth/signals received by this instance, by type and outcome (applied, or unmatched: naming nothing live)',
+      labelNames: ['type', 'outcome'],
+      registers: [this.registry],
+    });
+    signals.outcomes$.subscribe(({ type, outcome }) => received.inc({ type, outcome }));
   }
 
   /** Delivery outcomes on this instance, and the shared outbox as every instance sees it. */

@@ -2,7 +2,7 @@ import { createParamDecorator, Injectable, type CanActivate, type ExecutionConte
 import type { FastifyRequest } from 'fastify';
 import { ClientAuth, type Caller } from './client-auth.service.js';
 
-interface ClientRequest extends FastifyRequest {
+export interface CallerRequest extends FastifyRequest {
   caller?: Caller;
 }
 
@@ -12,7 +12,7 @@ export class ClientAuthGuard implements CanActivate {
   constructor(private readonly clientAuth: ClientAuth) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
-    const request = context.switchToHttp().getRequest<ClientRequest>();
+    const request = context.switchToHttp().getRequest<CallerRequest>();
     request.caller = await this.clientAuth.authenticate(request);
     return true;
   }
@@ -24,7 +24,7 @@ export class OptionalClientAuthGuard implements CanActivate {
   constructor(private readonly clientAuth: ClientAuth) {}
 
   canActivate(context: ExecutionContext): boolean {
-    const request = context.switchToHttp().getRequest<ClientRequest>();
+    const request = context.switchToHttp().getRequest<CallerRequest>();
     request.caller = this.clientAuth.authenticateOptional(request);
     return true;
   }
@@ -32,5 +32,5 @@ export class OptionalClientAuthGuard implements CanActivate {
 
 /** The authenticated resource server (or admin, or public client) calling. */
 export const CurrentCaller = createParamDecorator((_data: unknown, context: ExecutionContext) => {
-  return context.switchToHttp().getRequest<ClientRequest>().caller;
+  return context.switchToHttp().getRequest<CallerRequest>().caller;
 });

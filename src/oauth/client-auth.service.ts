@@ -4,6 +4,8 @@ import { extractBearerToken } from '@gatehouse/verifier/core';
 import type { FastifyRequest } from 'fastify';
 import { AppConfig } from '../config/app-config.js';
 import { DomainError } from '../common/domain-error.js';
+import { AnomalyDetector } from '../anomalies/anomaly-detector.service.js';
+import { contextOf } from '../common/auth.decorators.js';
 import { AccessTokenService } from '../tokens/access-token.service.js';
 
 export type Caller =
@@ -43,6 +45,7 @@ export class ClientAuth {
   constructor(
     config: AppConfig,
     private readonly accessTokens: AccessTokenService,
+    private readonly anomalies: AnomalyDetector,
   ) {
     this.clients = new Map([...config.get('INTROSPECTION_CLIENTS')].map(([id, secret]) => [id, digest(secret)]));
     this.publicClientId = config.get('ACCESS_TOKEN_CLIENT_ID');
@@ -51,7 +54,7 @@ export class ClientAuth {
   /** Introspection and the feed: a confidential client or an admin bearer is required. */
   async authenticate(request: FastifyRequest): Promise<Caller> {
     const presented = credentialsOf(request);
-    if (presented.bearer !== undefined && presented.bodySecret === undefined) return this.adminBearer(presented.bearer);
+    if (presented.bearer !== undefined && presented.bodySecret === undefined) return this.adminBearer(presented.bearer, request);
     const caller = this.confidential(presented);
     if (!caller) throw INVALID_CLIENT();
     return caller;
@@ -106,9 +109,12 @@ export class ClientAuth {
     return { kind: 'client', clientId: id };
   }
 
-  private async adminBearer(token: string): Promise<Caller> {
+  private async adminBearer(token: string, request: FastifyRequest): Promise<Caller> {
     const claims = await this.accessTokens.verify(token);
-    if (claims.role !== 'admin') throw new DomainError('forbidden');
+    if (claims.role !== 'admin') {
+      this.anomalies.forbiddenAnswered({ userId: claims.sub, sessionId: claims.sid, context: contextOf(request), source: { kind: 'gatehouse' } });
+      throw new DomainError('forbidden');
+    }
     return {
       kind: 'admin',
       sub: claims.sub,

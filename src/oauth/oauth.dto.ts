@@ -7,11 +7,24 @@ export interface TokenRequest {
   token_type_hint?: string;
 }
 
+/** Client credentials in the body (RFC 6749 2.3.1, client_secret_post); checked by ClientAuth. */
+export class ClientCredentialsInBody {
+  @IsOptional()
+  @IsString()
+  @MaxLength(256)
+  client_id?: string;
+
+  @IsOptional()
+  @IsString()
+  @MaxLength(256)
+  client_secret?: string;
+}
+
 /**
  * RFC 7009 / RFC 7662 request: form-encoded or JSON. Unknown parameters are ignored
  * (RFC 6749 3.2), see oauthBodyPipe.
  */
-export class TokenRequestDto implements TokenRequest {
+export class TokenRequestDto extends ClientCredentialsInBody implements TokenRequest {
   @ApiProperty({ description: 'An access token or a refresh token' })
   @IsString()
   @Length(1, 4096)
@@ -22,15 +35,4 @@ export class TokenRequestDto implements TokenRequest {
   @IsString()
   @MaxLength(64)
   token_type_hint?: string;
-
-  // Client credentials in the body (RFC 6749 2.3.1, client_secret_post); checked by ClientAuth.
-  @IsOptional()
-  @IsString()
-  @MaxLength(256)
-  client_id?: string;
-
-  @IsOptional()
-  @IsString()
-  @MaxLength(256)
-  client_secret?: string;
 }

@@ -8,11 +8,13 @@ import { OAuthController } from './oauth.controller.js';
 import { OAuthService } from './oauth.service.js';
 import { RevocationFeedController } from './revocation-feed.controller.js';
 import { RevocationFeed } from './revocation-feed.service.js';
+import { SignalRateLimitGuard } from './signal-rate-limit.guard.js';
+import { SignalsService } from './signals.service.js';
 
 @Module({
   imports: [TokensModule, SessionsModule],
   controllers: [OAuthController, RevocationFeedController],
-  providers: [ClientAuth, ClientAuthGuard, OptionalClientAuthGuard, OAuthMetadata, OAuthService, RevocationFeed],
-  exports: [RevocationFeed],
+  providers: [ClientAuth, ClientAuthGuard, OptionalClientAuthGuard, OAuthMetadata, OAuthService, RevocationFeed, SignalsService, SignalRateLimitGuard],
+  exports: [RevocationFeed, SignalsService],
 })
 export class OAuthModule {}

@@ -18,6 +18,9 @@ export class IntrospectionResponse {
 /** RFC 7009: an empty JSON object for every well-formed request, also for unknown tokens. */
 export class RevokeResponse {}
 
+/** POST /oauth/signals: accepted (and counted); an empty object, as for RFC 7009. */
+export class SignalAccepted {}
+
 /** RFC 8414 authorization server metadata (what Gatehouse does, nothing more). */
 export class AuthorizationServerMetadata {
   @ApiProperty({ description: "exactly the tokens' iss" }) issuer!: string;

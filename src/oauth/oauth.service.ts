@@ -69,7 +69,7 @@ export class OAuthService {
    * Only a live token names a session to revoke: an expired one revokes nothing (API.md), and a
    * token from a revoked key proves nothing (whoever holds that key could sign any sid).
    */
-  private async sessionOfAccessToken(token: string): Promise<{ sessionId: string; userId: string } | undefined> {
+  async sessionOfAccessToken(token: string): Promise<{ sessionId: string; userId: string } | undefined> {
     try {
       const claims = await this.accessTokens.verify(token);
       return { sessionId: claims.sid, userId: claims.sub };

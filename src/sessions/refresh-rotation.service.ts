@@ -5,6 +5,7 @@ import { DomainError } from '../common/domain-error.js';
 import type { RequestContext } from '../common/request-context.js';
 import { AccessTokenService, type IssuedAccessToken } from '../tokens/access-token.service.js';
 import { KeyMaterial } from '../tokens/key-material.js';
+import { AnomalyDetector } from '../anomalies/anomaly-detector.service.js';
 import { AnomalyResponder } from '../anomalies/anomaly-responder.service.js';
 import type { LoadedKey } from '../tokens/signing-keys.service.js';
 import { deriveSuccessor, hashRefreshToken, secondsUntil } from './refresh-token.js';
@@ -36,6 +37,7 @@ export class RefreshRotation {
     private readonly accessTokens: AccessTokenService,
     private readonly keyMaterial: KeyMaterial,
     private readonly anomalies: AnomalyResponder,
+    private readonly detector: AnomalyDetector,
   ) {}
 
   /** Rotates a refresh token. The database decides the winner among concurrent calls. */
@@ -54,7 +56,7 @@ export class RefreshRotation {
         now,
         ...context,
       });
-      if (rotated) return this.tokens(rotated, this.issueAccess(rotated, key), successor, now);
+      if (rotated) return this.tokens(rotated, this.issueAccess(rotated, key), successor, now, context);
 
       // Nothing rotated: unknown, refused, already used (a concurrent request a moment ago, a
       // repeat, or theft), or our signing key was revoked since we loaded it.
@@ -90,7 +92,7 @@ export class RefreshRotation {
       // Recorded like a rotation (issue 8 #13): audited, lastUsedAt/IP updated, and the key
       // linked, so a key revocation with revokeSessions sees this session.
       const repeated = await this.rotation.recordRepeat({ sessionId: found.sessionId, tokenId: found.id, kid: key.kid, now, ...context });
-      if (repeated) return this.tokens(repeated, this.issueAccess(repeated, key), successor, now);
+      if (repeated) return this.tokens(repeated, this.issueAccess(repeated, key), successor, now, context);
       const current = await this.repository.findTokenById(found.id);
       this.assertRefreshable(current);
       await this.accessTokens.reloadSigningKeys();
@@ -106,7 +108,9 @@ export class RefreshRotation {
     );
   }
 
-  private tokens(rotated: RotatedSession, access: IssuedAccessToken, refreshToken: string, now: Date): IssuedTokens {
+  private tokens(rotated: RotatedSession, access: IssuedAccessToken, refreshToken: string, now: Date, context: RequestContext): IssuedTokens {
+    // The rotation statement returned the session's previous address: comparing costs no query.
+    this.detector.sessionRefreshed({ userId: rotated.user.id, sessionId: rotated.sessionId, previousIp: rotated.previousIp, context });
     return {
       accessToken: access.token,
       expiresIn: access.expiresIn,

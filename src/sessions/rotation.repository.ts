@@ -12,6 +12,8 @@ export interface RotatedSession {
   sessionId: string;
   createdAt: Date;
   expiresAt: Date;
+  /** The session's client IP before this statement replaced it (session_network_change). */
+  previousIp: string | null;
   user: { id: string; email: string; emailVerifiedAt: Date | null; name: string | null; role: Role; status: UserStatus; createdAt: Date };
 }
 
@@ -19,6 +21,7 @@ interface RotatedRow {
   session_id: string;
   session_created_at: Date;
   expires_at: Date;
+  previous_ip: string | null;
   user_id: string;
   email: string;
   name: string | null;
@@ -64,7 +67,7 @@ export class RotationRepository {
       WITH signing_key AS (
         SELECT kid FROM signing_keys WHERE kid = ${params.kid} AND status <> 'revoked' FOR SHARE
       ), live AS (
-        SELECT rt.id AS token_id, s.id AS session_id, s.user_id, s.created_at, s.expires_at
+        SELECT rt.id AS token_id, s.id AS session_id, s.user_id, s.created_at, s.expires_at, s.ip AS previous_ip
         FROM refresh_tokens rt
         JOIN sessions s ON s.id = rt.session_id
         JOIN users u ON u.id = s.user_id
@@ -92,7 +95,7 @@ export class RotationRepository {
         SELECT ${REFRESHED}, live.user_id, touched.id, ${params.ip ?? null}, ${params.userAgent ?? null}
         FROM touched JOIN live ON live.session_id = touched.id
       )
-      SELECT live.session_id, live.created_at AS session_created_at, live.expires_at,
+      SELECT live.session_id, live.created_at AS session_created_at, live.expires_at, live.previous_ip,
              u.id AS user_id, u.email, u.email_verified_at, u.name, u.role::text AS role, u.status::text AS status, u.created_at AS user_created_at
       FROM touched JOIN live ON live.session_id = touched.id JOIN users u ON u.id = live.user_id`;
     return rows[0] && toRotatedSession(rows[0]);
@@ -114,6 +117,8 @@ export class RotationRepository {
     const rows = await this.prisma.$queryRaw<RotatedRow[]>`
       WITH signing_key AS (
         SELECT kid FROM signing_keys WHERE kid = ${params.kid} AND status <> 'revoked' FOR SHARE
+      ), before AS (
+        SELECT ip AS previous_ip FROM sessions WHERE id = ${params.sessionId}::uuid
       ), touched AS (
         UPDATE sessions s SET last_used_at = ${params.now}, ip = ${params.ip ?? null}, user_agent = ${params.userAgent ?? null}
         FROM users u
@@ -132,6 +137,7 @@ export class RotationRepository {
         FROM touched
       )
       SELECT touched.id AS session_id, touched.created_at AS session_created_at, touched.expires_at,
+             (SELECT previous_ip FROM before) AS previous_ip,
              u.id AS user_id, u.email, u.email_verified_at, u.name, u.role::text AS role, u.status::text AS status, u.created_at AS user_created_at
       FROM touched JOIN users u ON u.id = touched.user_id`;
     return rows[0] && toRotatedSession(rows[0]);
@@ -143,6 +149,7 @@ function toRotatedSession(row: RotatedRow): RotatedSession {
     sessionId: row.session_id,
     createdAt: row.session_created_at,
     expiresAt: row.expires_at,
+    previousIp: row.previous_ip,
     user: { id: row.user_id, email: row.email, emailVerifiedAt: row.email_verified_at, name: row.name, role: row.role, status: row.status, createdAt: row.user_created_at },
   };
 }

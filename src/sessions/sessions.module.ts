@@ -3,6 +3,10 @@ import { AuditModule } from '../audit/audit.module.js';
 import { TokensModule } from '../tokens/tokens.module.js';
 import { AnomaliesRepository } from '../anomalies/anomalies.repository.js';
 import { AnomalyResponder } from '../anomalies/anomaly-responder.service.js';
+import { AnomalyCountersRepository } from '../anomalies/anomaly-counters.repository.js';
+import { AnomalyCounters } from '../anomalies/anomaly-counters.service.js';
+import { AnomalyDetector } from '../anomalies/anomaly-detector.service.js';
+import { UserNetworksRepository } from '../anomalies/user-networks.repository.js';
 import { RefreshRotation } from './refresh-rotation.service.js';
 import { RotationRepository } from './rotation.repository.js';
 import { SessionsController } from './sessions.controller.js';
@@ -12,9 +16,20 @@ import { SessionsService } from './sessions.service.js';
 @Module({
   imports: [TokensModule, AuditModule],
   controllers: [SessionsController],
-  // The anomaly responder lives here: its actions are session revocations, and refresh rotation
-  // (theft detection) raises through it.
-  providers: [SessionsRepository, RotationRepository, SessionsService, RefreshRotation, AnomaliesRepository, AnomalyResponder],
-  exports: [SessionsService, SessionsRepository, RefreshRotation, AnomaliesRepository, AnomalyResponder],
+  // The anomaly responder and detectors live here: their actions are session revocations, and
+  // refresh rotation (theft, network changes) raises through them.
+  providers: [
+    SessionsRepository,
+    RotationRepository,
+    SessionsService,
+    RefreshRotation,
+    AnomaliesRepository,
+    AnomalyResponder,
+    AnomalyCountersRepository,
+    AnomalyCounters,
+    UserNetworksRepository,
+    AnomalyDetector,
+  ],
+  exports: [SessionsService, SessionsRepository, RefreshRotation, AnomaliesRepository, AnomalyResponder, AnomalyDetector],
 })
 export class SessionsModule {}

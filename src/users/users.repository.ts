@@ -19,7 +19,7 @@ export interface UserPageQuery {
   emailContains?: string;
 }
 
-const ADMIN_CHANGES_LOCK = 0x61646d6e; // "admn"
+export const ADMIN_CHANGES_LOCK = 0x61646d6e; // "admn"
 
 @Injectable()
 export class UsersRepository {

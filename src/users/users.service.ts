@@ -1,4 +1,5 @@
 import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { AnomalyDetector } from '../anomalies/anomaly-detector.service.js';
 import { AppConfig } from '../config/app-config.js';
 import { DomainError } from '../common/domain-error.js';
 import { uuidv7 } from '../common/uuid.js';
@@ -31,6 +32,7 @@ export class UsersService implements OnApplicationBootstrap {
     private readonly tokens: AccountTokensRepository,
     private readonly verification: EmailVerification,
     private readonly lockout: AccountLockoutService,
+    private readonly anomalies: AnomalyDetector,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -69,9 +71,17 @@ export class UsersService implements OnApplicationBootstrap {
   async authenticate(email: string, password: string, context: RequestContext): Promise<User> {
     const normalized = normalizeEmail(email);
     const user = await this.repository.findByEmail(normalized);
-    const valid = await this.lockout.guard({ email: normalized, userId: user?.id }, context, () =>
-      this.passwords.verify(password, user?.passwordHash, anonymousCaller(context)),
-    );
+    let valid: boolean;
+    try {
+      valid = await this.lockout.guard({ email: normalized, userId: user?.id }, context, () =>
+        this.passwords.verify(password, user?.passwordHash, anonymousCaller(context)),
+      );
+    } catch (error) {
+      // A guess at a locked account is a failed login too: the lockout defends, the anomaly is for review.
+      if (user && error instanceof DomainError && error.code === 'account_locked') this.anomalies.loginFailed({ userId: user.id, context, locked: true });
+      throw error;
+    }
+    if (user && !valid) this.anomalies.loginFailed({ userId: user.id, context, locked: false });
     if (!user || !valid) {
       this.audit.recordDetached({ type: 'login_failed', userId: user?.id ?? null, ...context, details: { reason: 'invalid_credentials' } });
       throw new DomainError('invalid_credentials');

@@ -58,6 +58,10 @@ export function testEnv(databaseUrl: string, overrides: Record<string, string> =
     // Suites that try wrong passwords on purpose must not lock their accounts; the lockout and
     // rate-limit suites set their own budgets.
     LOGIN_LOCKOUT_THRESHOLD: '100000',
+    // Likewise suites that answer many 403s or wrong passwords to one session or account must not
+    // raise anomalies (repeated_forbidden revokes the session); the anomaly suites set their own.
+    ANOMALY_FORBIDDEN_THRESHOLD: '100000',
+    ANOMALY_FAILED_LOGIN_THRESHOLD: '100000',
     DATA_DIR: mkdtempSync(path.join(tmpdir(), 'gatehouse-test-')),
     CORS_ORIGINS: 'https://app.example.test',
     LOG_LEVEL: 'silent',
