@@ -78,4 +78,25 @@ export class RetentionRepository {
       DELETE FROM login_lockouts WHERE key IN (
         SELECT key FROM login_lockouts WHERE expires_at < clock_timestamp() LIMIT ${limit})`;
   }
+
+  /** Anomaly counters whose window has ended (the next hit would start afresh anyway). */
+  deleteEndedAnomalyCounters(tx: Tx, limit: number): Promise<number> {
+    return tx.$executeRaw`
+      DELETE FROM anomaly_counters WHERE key IN (
+        SELECT key FROM anomaly_counters WHERE window_ends_at < clock_timestamp() LIMIT ${limit})`;
+  }
+
+  /**
+   * Networks a user has not logged in from for longer than new_network's history. Each user's
+   * most recent network stays, however old: it is what tells a returning user's next login
+   * from a first one (new_network is never raised for a first login).
+   */
+  deleteStaleUserNetworks(tx: Tx, ageSeconds: number, limit: number): Promise<number> {
+    return tx.$executeRaw`
+      DELETE FROM user_networks WHERE (user_id, network) IN (
+        SELECT n.user_id, n.network FROM user_networks n
+        WHERE n.last_seen_at < clock_timestamp() - make_interval(secs => ${ageSeconds})
+          AND EXISTS (SELECT 1 FROM user_networks newer WHERE newer.user_id = n.user_id AND newer.last_seen_at > n.last_seen_at)
+        LIMIT ${limit})`;
+  }
 }

@@ -7,11 +7,15 @@ const DAY_SECONDS = 86_400;
 /** Batches per table per run: a run stays bounded even on a backlog; the next run goes on. */
 const MAX_BATCHES_PER_TABLE = 100;
 
-export type RetentionReport = Record<'refreshTokens' | 'sessions' | 'sessionKeyLinks' | 'auditEvents' | 'revocationEvents' | 'lockouts', number>;
+export type RetentionReport = Record<
+  'refreshTokens' | 'sessions' | 'sessionKeyLinks' | 'auditEvents' | 'revocationEvents' | 'lockouts' | 'anomalyCounters' | 'userNetworks',
+  number
+>;
 
 /**
  * Retention (issue 8 #14): rotated refresh tokens, ended sessions (with their key links),
- * audit events, revocation events and decayed lockout records are deleted once past their
+ * audit events, revocation events, decayed lockout records, ended anomaly counters and networks
+ * outside new_network's history are deleted once past their
  * retention, in bounded batches, every RETENTION_INTERVAL_SECONDS, by one instance at a time.
  */
 @Injectable()
@@ -47,7 +51,7 @@ export class RetentionService implements OnModuleInit, OnApplicationShutdown {
 
   private async prune(): Promise<RetentionReport | undefined> {
     const batch = this.config.get('RETENTION_BATCH_SIZE');
-    const days = (name: 'AUDIT_RETENTION_DAYS' | 'SESSION_RETENTION_DAYS' | 'ROTATED_REFRESH_TOKEN_RETENTION_DAYS') =>
+    const days = (name: 'AUDIT_RETENTION_DAYS' | 'SESSION_RETENTION_DAYS' | 'ROTATED_REFRESH_TOKEN_RETENTION_DAYS' | 'ANOMALY_HISTORY_DAYS') =>
       this.config.get(name) * DAY_SECONDS;
     // A revocation matters while a token it covers may live; a minute beyond that for slack.
     const revocationSeconds = Math.ceil(this.config.revocationMemoryMs / 1000) + 60;
@@ -59,8 +63,12 @@ export class RetentionService implements OnModuleInit, OnApplicationShutdown {
       ['auditEvents', (tx) => this.repository.deleteAuditEvents(tx, days('AUDIT_RETENTION_DAYS'), batch)],
       ['revocationEvents', (tx) => this.repository.deleteRevocationEvents(tx, revocationSeconds, batch)],
       ['lockouts', (tx) => this.repository.deleteDecayedLockouts(tx, batch)],
+      ['anomalyCounters', (tx) => this.repository.deleteEndedAnomalyCounters(tx, batch)],
+      ['userNetworks', (tx) => this.repository.deleteStaleUserNetworks(tx, days('ANOMALY_HISTORY_DAYS'), batch)],
     ];
-    const report: RetentionReport = { refreshTokens: 0, sessions: 0, sessionKeyLinks: 0, auditEvents: 0, revocationEvents: 0, lockouts: 0 };
+    const report: RetentionReport = {
+      refreshTokens: 0, sessions: 0, sessionKeyLinks: 0, auditEvents: 0, revocationEvents: 0, lockouts: 0, anomalyCounters: 0, userNetworks: 0,
+    };
     for (const [table, deleteBatch] of steps) {
       for (let round = 0; round < MAX_BATCHES_PER_TABLE; round++) {
         const deleted = await this.repository.locked(deleteBatch);

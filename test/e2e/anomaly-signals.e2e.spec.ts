@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLoggedIn, eventually, loginAs, type LoggedIn } from '../support/factories.js';
-import { createTestDatabase, startApp, type TestApp } from '../support/test-app.js';
+import { anomaliesOf, revokedOn, sessionStatus, startPair, type Pair } from '../support/anomalies.js';
+import { startApp, type TestApp } from '../support/test-app.js';
 
 // POST /oauth/signals and repeated_forbidden, on two instances sharing one database and Redis.
 // The catch-up loop is slowed to a minute: a revocation the other instance enforces within a
@@ -13,29 +14,18 @@ const common = {
 };
 const RS1 = { Authorization: `Basic ${Buffer.from('rs1:s3cret').toString('base64')}` };
 
+let pair: Pair;
 let a: TestApp;
 let b: TestApp;
 let admin: LoggedIn;
 
 beforeAll(async () => {
-  const databaseUrl = await createTestDatabase();
-  a = await startApp({ databaseUrl, env: common });
-  b = await startApp({ databaseUrl, env: common });
-  admin = await createLoggedIn(a, { role: 'admin' });
+  pair = await startPair(common);
+  ({ a, b, admin } = pair);
 });
-afterAll(async () => {
-  await Promise.all([a?.close(), b?.close()]);
-});
+afterAll(() => pair?.close());
 
 const signal = (t: TestApp, body: Record<string, unknown>, auth: Record<string, string> = RS1) => t.http.post('/oauth/signals').set(auth).send(body);
-const status = async (t: TestApp, user: { bearer: { Authorization: string } }) => (await t.http.get('/auth/session').set(user.bearer)).body.code ?? 'ok';
-const revokedOn = (t: TestApp, user: LoggedIn) => async () => expect(await status(t, user)).toBe('token_revoked');
-
-async function anomaliesOf(userId: string): Promise<Array<Record<string, unknown>>> {
-  const res = await a.http.get(`/admin/anomalies?userId=${userId}`).set(admin.bearer);
-  expect(res.status, JSON.stringify(res.body)).toBe(200);
-  return res.body.anomalies;
-}
 
 /** Detections of Gatehouse's own 403s run detached: wait until the counter has seen them. */
 async function settled(t: TestApp): Promise<void> {
@@ -89,19 +79,19 @@ describe('POST /oauth/signals', () => {
     const user = await createLoggedIn(a);
     const other = await loginAs(a, user);
     for (const t of [a, b, a, b]) expect((await signal(t, { type: 'forbidden', token: user.accessToken, detail: 'GET /reports' })).status).toBe(202);
-    expect(await status(b, user)).toBe('ok');
-    expect(await anomaliesOf(user.id)).toEqual([]);
+    expect(await sessionStatus(b, user)).toBe('ok');
+    expect(await anomaliesOf(pair, user.id)).toEqual([]);
 
     const started = Date.now();
     expect((await signal(b, { type: 'forbidden', token: user.accessToken })).status).toBe(202);
     await eventually(revokedOn(a, user), 1000, 5);
     expect(Date.now() - started).toBeLessThan(1500);
-    expect(await status(b, user)).toBe('token_revoked');
-    expect(await status(a, other)).toBe('ok');
+    expect(await sessionStatus(b, user)).toBe('token_revoked');
+    expect(await sessionStatus(a, other)).toBe('ok');
     const refresh = await a.http.post('/auth/refresh').send({ refreshToken: user.refreshToken });
     expect(refresh.body.code).toBe('session_revoked');
 
-    const [anomaly] = await anomaliesOf(user.id);
+    const [anomaly] = await anomaliesOf(pair, user.id);
     expect(anomaly).toMatchObject({
       type: 'repeated_forbidden',
       sessionId: user.sessionId,
@@ -133,7 +123,7 @@ describe('POST /oauth/signals', () => {
     const res = await signal(b, { type: 'suspicious', token: user.accessToken, detail: 'scraping 400 records a second' });
     expect(res.status).toBe(202);
     await eventually(revokedOn(a, user), 1000, 5);
-    const [anomaly] = await anomaliesOf(user.id);
+    const [anomaly] = await anomaliesOf(pair, user.id);
     expect(anomaly).toMatchObject({
       type: 'reported',
       sessionId: user.sessionId,
@@ -144,7 +134,7 @@ describe('POST /oauth/signals', () => {
     expect(anomaly.network).toBeUndefined();
     const dismissed = await a.http.post(`/admin/anomalies/${anomaly.id as string}/dismiss`).set(admin.bearer).send({});
     expect(dismissed.body.anomaly.status).toBe('dismissed');
-    expect(await status(a, user)).toBe('token_revoked');
+    expect(await sessionStatus(a, user)).toBe('token_revoked');
   });
 });
 
@@ -155,14 +145,14 @@ describe("repeated_forbidden from Gatehouse's own 403s", () => {
     for (const t of [a, b, a, b]) expect((await t.http.get('/admin/users').set(user.bearer)).body.code).toBe('forbidden');
     await settled(a);
     await settled(b);
-    expect(await status(a, user)).toBe('ok');
-    expect(await anomaliesOf(user.id)).toEqual([]);
+    expect(await sessionStatus(a, user)).toBe('ok');
+    expect(await anomaliesOf(pair, user.id)).toEqual([]);
 
     expect((await b.http.get('/admin/anomalies').set(user.bearer)).status).toBe(403);
     await eventually(revokedOn(a, user), 2000, 5);
-    expect(await status(b, user)).toBe('token_revoked');
-    expect(await status(b, other)).toBe('ok');
-    const [anomaly] = await anomaliesOf(user.id);
+    expect(await sessionStatus(b, user)).toBe('token_revoked');
+    expect(await sessionStatus(b, other)).toBe('ok');
+    const [anomaly] = await anomaliesOf(pair, user.id);
     expect(anomaly).toMatchObject({ type: 'repeated_forbidden', sessionId: user.sessionId, details: { lastReportedBy: 'gatehouse' } });
   });
 
@@ -170,9 +160,9 @@ describe("repeated_forbidden from Gatehouse's own 403s", () => {
     const user = await createLoggedIn(a);
     for (let i = 0; i < 3; i++) await b.http.post('/oauth/introspect').set(user.bearer).send({ token: user.accessToken });
     await settled(b);
-    expect(await status(a, user)).toBe('ok');
+    expect(await sessionStatus(a, user)).toBe('ok');
     await signal(a, { type: 'forbidden', token: user.accessToken });
-    expect(await status(a, user)).toBe('ok');
+    expect(await sessionStatus(a, user)).toBe('ok');
     await signal(a, { type: 'forbidden', token: user.accessToken });
     await eventually(revokedOn(b, user), 1000, 5);
   });

@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RetentionService } from '../../src/retention/retention.service.js';
-import { createLoggedIn } from '../support/factories.js';
+import { createLoggedIn, createUser } from '../support/factories.js';
 import { createTestDatabase, startApp, type TestApp } from '../support/test-app.js';
 
 const RETENTION_LOCK = 0x67617472;
@@ -82,7 +82,7 @@ describe('retention', () => {
     expect(await count(a, `revocation_events WHERE session_id = $1`, [recentlyRevoked.sessionId])).toBe(1);
     // A second run finds nothing more.
     expect(await a.app.get(RetentionService).runOnce()).toEqual({
-      refreshTokens: 0, sessions: 0, sessionKeyLinks: 0, auditEvents: 0, revocationEvents: 0, lockouts: 0,
+      refreshTokens: 0, sessions: 0, sessionKeyLinks: 0, auditEvents: 0, revocationEvents: 0, lockouts: 0, anomalyCounters: 0, userNetworks: 0,
     });
   });
 
@@ -111,5 +111,19 @@ describe('retention', () => {
     await a.sql(`UPDATE revocation_events SET created_at = now() - interval '2 hours'`);
     await a.app.get(RetentionService).runOnce();
     expect(await count(a, 'revocation_events')).toBe(1);
+  });
+
+  it('prunes ended anomaly counters and networks outside the history, keeping each user\'s most recent network', async () => {
+    const user = await createUser(a);
+    await a.sql(`INSERT INTO anomaly_counters (key, count, window_ends_at) VALUES ('ended', 3, now() - interval '1 second'), ('running', 2, now() + interval '5 minutes')`);
+    await a.sql(
+      `INSERT INTO user_networks (user_id, network, last_seen_at) VALUES
+         ($1, '198.51.100.0/24', now() - interval '200 days'), ($1, '203.0.113.0/24', now() - interval '100 days')`,
+      [user.id],
+    );
+    const report = await a.app.get(RetentionService).runOnce();
+    expect(report).toMatchObject({ anomalyCounters: 1, userNetworks: 1 });
+    expect(await a.sql(`SELECT key FROM anomaly_counters WHERE key IN ('ended', 'running')`)).toEqual([{ key: 'running' }]);
+    expect(await a.sql(`SELECT network FROM user_networks WHERE user_id = $1`, [user.id])).toEqual([{ network: '203.0.113.0/24' }]);
   });
 });
