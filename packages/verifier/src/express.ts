@@ -1,4 +1,5 @@
 import { bearerChallenge, VerifierError } from './errors.js';
+import { forbiddenReporter } from './report-forbidden.js';
 import { extractBearerToken, type GatehouseClaims, type Role } from './token-rules.js';
 import type { GatehouseVerifier } from './verifier.js';
 
@@ -6,6 +7,10 @@ import type { GatehouseVerifier } from './verifier.js';
 export interface RequestLike {
   headers: Record<string, string | string[] | undefined>;
   auth?: GatehouseClaims;
+  /** For the detail of a reported 403 (reportForbidden). */
+  method?: string;
+  url?: string;
+  originalUrl?: string;
 }
 
 /** What it needs of a response: Express's, or a plain node:http ServerResponse. */
@@ -20,6 +25,12 @@ export interface RequireAccessTokenOptions {
   roles?: readonly Role[];
   /** `realm` of the WWW-Authenticate challenge. Default: none. */
   realm?: string;
+  /**
+   * Report each 403 this middleware answers (a role not allowed) to Gatehouse as a 'forbidden'
+   * signal (`verifier.report`): queued and sent in the background, never delaying the answer.
+   * Default false.
+   */
+  reportForbidden?: boolean;
 }
 
 /**
@@ -29,9 +40,10 @@ export interface RequireAccessTokenOptions {
  * Unexpected errors go to `next(error)`.
  */
 export function requireAccessToken(
-  verifier: Pick<GatehouseVerifier, 'verify'>,
+  verifier: Pick<GatehouseVerifier, 'verify'> & Partial<Pick<GatehouseVerifier, 'report' | 'canReport'>>,
   options: RequireAccessTokenOptions = {},
 ): (req: RequestLike, res: ResponseLike, next: (error?: unknown) => void) => void {
+  const reportForbidden = forbiddenReporter(verifier, options.reportForbidden, 'requireAccessToken');
   return (req, res, next) => {
     const token = extractBearerToken(req.headers.authorization);
     if (!token) {
@@ -42,6 +54,7 @@ export function requireAccessToken(
       (claims) => {
         if (options.roles && !options.roles.includes(claims.role)) {
           sendVerifierError(res, new VerifierError('forbidden'), { realm: options.realm });
+          reportForbidden?.(claims, req, `role ${claims.role} not in ${options.roles.join(', ')}`);
           return;
         }
         req.auth = claims;

@@ -7,9 +7,11 @@ export { createVerifier, GatehouseVerifier, type FeedState, type VerifierStatus 
 export type {
   FeedLossPolicy,
   RedisRevocationsOptions,
+  SignalsOptions,
   SseRevocationsOptions,
   VerifierOptions,
 } from './verifier.options.js';
+export type { SignalsStatus, SignalType } from './signal-reporter.js';
 export type { FeedLogger } from './revocation-feed.js';
 export type { GatehouseClaims, Role } from './token-rules.js';
 export { extractBearerToken } from './token-rules.js';

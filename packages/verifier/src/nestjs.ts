@@ -1,5 +1,6 @@
 import { HttpException, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { bearerChallenge, VerifierError } from './errors.js';
+import { forbiddenReporter, type ForbiddenReporter } from './report-forbidden.js';
 import { extractBearerToken, type GatehouseClaims, type Role } from './token-rules.js';
 import type { GatehouseVerifier } from './verifier.js';
 
@@ -8,11 +9,19 @@ export interface GatehouseAuthGuardOptions {
   roles?: readonly Role[];
   /** `realm` of the WWW-Authenticate challenge. Default: none. */
   realm?: string;
+  /**
+   * Report each 403 this guard answers (a role not allowed) to Gatehouse as a 'forbidden'
+   * signal (`verifier.report`), in the background. Default false.
+   */
+  reportForbidden?: boolean;
 }
 
 interface GuardedRequest {
   headers: Record<string, string | string[] | undefined>;
   auth?: GatehouseClaims;
+  method?: string;
+  url?: string;
+  originalUrl?: string;
 }
 
 /** Express's `res.setHeader` or Fastify's `reply.header`: whichever platform the app runs on. */
@@ -33,10 +42,14 @@ interface ResponseWithHeaders {
  * `instanceof` and turn every refusal into a 500).
  */
 export class GatehouseAuthGuard implements CanActivate {
+  private readonly reportForbidden: ForbiddenReporter | undefined;
+
   constructor(
-    private readonly verifier: Pick<GatehouseVerifier, 'verify'>,
+    private readonly verifier: Pick<GatehouseVerifier, 'verify'> & Partial<Pick<GatehouseVerifier, 'report' | 'canReport'>>,
     private readonly options: GatehouseAuthGuardOptions = {},
-  ) {}
+  ) {
+    this.reportForbidden = forbiddenReporter(verifier, options.reportForbidden, 'GatehouseAuthGuard');
+  }
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const http = context.switchToHttp();
@@ -51,6 +64,7 @@ export class GatehouseAuthGuard implements CanActivate {
       throw error;
     }
     if (this.options.roles && !this.options.roles.includes(request.auth.role)) {
+      this.reportForbidden?.(request.auth, request, `role ${request.auth.role} not in ${this.options.roles.join(', ')}`);
       throw this.refuse(response, new VerifierError('forbidden'), true);
     }
     return true;

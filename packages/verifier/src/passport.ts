@@ -1,12 +1,29 @@
 import type { KeyObject } from 'node:crypto';
 import { Strategy as JwtStrategy, type StrategyOptionsWithRequest } from 'passport-jwt';
 import { bearerChallenge, VerifierError } from './errors.js';
+import { forbiddenReporter } from './report-forbidden.js';
 import { extractBearerToken, type GatehouseClaims } from './token-rules.js';
 import type { GatehouseVerifier } from './verifier.js';
 
 export interface GatehouseStrategyOptions {
   /** The verifier whose JWKS, rules and live revocation feed the strategy uses. */
   verifier: GatehouseVerifier;
+  /**
+   * Report to Gatehouse, as a 'forbidden' signal, each 403 answered to a request this strategy
+   * authenticated (the strategy itself answers none: roles are your own guard after
+   * `AuthGuard`), seen when the response finishes. Needs Express's `req.res` (Express, or NestJS
+   * on the Express platform); on Fastify call `verifier.report` where you answer 403.
+   * Default false.
+   */
+  reportForbidden?: boolean;
+}
+
+/** What the 403 watch needs of a request: Express's `req.res`, and the method and path for the detail. */
+interface WatchedRequest {
+  method?: string;
+  originalUrl?: string;
+  url?: string;
+  res?: { statusCode: number; once(event: 'finish', listener: () => void): unknown };
 }
 
 type Done = (error: unknown, user?: unknown, info?: unknown) => void;
@@ -49,6 +66,14 @@ export class GatehouseStrategy extends JwtStrategy {
   constructor(options: GatehouseStrategyOptions, validate?: GatehouseValidate) {
     const { verifier } = options;
     const settings = verifier.settings;
+    const reportForbidden = forbiddenReporter(verifier, options.reportForbidden, 'GatehouseStrategy');
+    const watchFor403 = (req: WatchedRequest, claims: GatehouseClaims) => {
+      const res = req.res;
+      if (!reportForbidden || typeof res?.once !== 'function') return;
+      res.once('finish', () => {
+        if (res.statusCode === 403) reportForbidden(claims, req, 'answered 403');
+      });
+    };
     const strategyOptions: StrategyOptionsWithRequest = {
       jwtFromRequest: (req: RequestWithHeaders) => extractBearerToken(req.headers.authorization) ?? null,
       // jsonwebtoken's own checks; the Gatehouse rules below re-check all of them and more.
@@ -77,7 +102,10 @@ export class GatehouseStrategy extends JwtStrategy {
         return;
       }
       verifier.verifySignedPayload(payload as Record<string, unknown>, kid).then(
-        (claims) => (validate ? void validate(claims, done) : done(null, claims)),
+        (claims) => {
+          watchFor403(req, claims);
+          return validate ? void validate(claims, done) : done(null, claims);
+        },
         (error: unknown) => {
           if (error instanceof VerifierError && error.status !== 503) done(null, false, error);
           else done(error);

@@ -1,4 +1,5 @@
 import type { FeedLogger } from './revocation-feed.js';
+import type { SignalReporterOptions } from './signal-reporter.js';
 import { normalizeIssuer } from './token-rules.js';
 
 /** Follow GET /events/revocations (recommended: it replays what a fresh or reconnecting consumer missed). */
@@ -31,6 +32,35 @@ export interface RedisRevocationsOptions {
  */
 export type FeedLossPolicy = 'accept' | 'reject';
 
+/**
+ * Where `verifier.report()` and the adapters' `reportForbidden` send signals: Gatehouse's
+ * `POST /oauth/signals`, authenticated like the feed (HTTP Basic, a client from
+ * INTROSPECTION_CLIENTS). Reporting never delays a request: signals are queued (bounded),
+ * sent in the background, retried with backoff while Gatehouse is unreachable, and dropped
+ * (counted in `status().signals`) when they cannot be sent within these bounds.
+ */
+export interface SignalsOptions {
+  /** Default: `jwksUri` with `/.well-known/jwks.json` replaced by `/oauth/signals`. */
+  url?: string;
+  /** Default: the SSE feed's `clientId` / `clientSecret` (required with the Redis feed). */
+  clientId?: string;
+  clientSecret?: string;
+  /** A signal waits this long so that a burst goes out together. Default 250. */
+  flushIntervalMs?: number;
+  /** Signals queued or in flight at most; more are dropped. Default 1000. */
+  maxQueued?: number;
+  /** Requests to Gatehouse in flight at once. Default 4. */
+  maxConcurrent?: number;
+  /** Time limit of one request. Default 5000. */
+  timeoutMs?: number;
+  /** Tries per signal while Gatehouse is unreachable or answers 5xx/429. Default 3. */
+  maxAttempts?: number;
+  /** Pause after a failure, doubled per consecutive failure up to 10 000. Default 500. */
+  retryDelayMs?: number;
+  /** close() sends what is queued for at most this long, then drops the rest. Default 2000. */
+  closeTimeoutMs?: number;
+}
+
 export interface VerifierOptions {
   /** Gatehouse's JWT_ISSUER (the metadata `issuer`); a trailing slash is ignored, as Gatehouse ignores it. */
   issuer: string;
@@ -62,6 +92,8 @@ export interface VerifierOptions {
   jwksRefreshIntervalMs?: number;
   /** Where feed losses and recoveries are reported. Default: console. `null` silences it. */
   logger?: FeedLogger | null;
+  /** Signals to Gatehouse (see SignalsOptions); `false` turns `report()` off. */
+  signals?: SignalsOptions | false;
 }
 
 export interface ResolvedOptions {
@@ -76,6 +108,8 @@ export interface ResolvedOptions {
   jwksCooldownMs: number;
   jwksRefreshIntervalMs: number;
   logger: FeedLogger;
+  /** Undefined when signals are off or cannot be sent (no URL or credentials to derive). */
+  signals: SignalReporterOptions | undefined;
 }
 
 const SILENT: FeedLogger = { warn: () => undefined, info: () => undefined };
@@ -96,6 +130,38 @@ function positive(value: number | undefined, fallback: number, name: string, min
   return value;
 }
 
+const JWKS_PATH = '/.well-known/jwks.json';
+
+/** Explicit signals options must be complete; derived ones are simply off when something is missing. */
+function resolveSignals(options: VerifierOptions, logger: FeedLogger): SignalReporterOptions | undefined {
+  if (options.signals === false) return undefined;
+  const signals = options.signals ?? {};
+  const feed = 'url' in options.revocations ? options.revocations : undefined;
+  const url = signals.url ?? (options.jwksUri.endsWith(JWKS_PATH) ? `${options.jwksUri.slice(0, -JWKS_PATH.length)}/oauth/signals` : undefined);
+  const clientId = signals.clientId ?? feed?.clientId;
+  const clientSecret = signals.clientSecret ?? feed?.clientSecret;
+  if (!url || !clientId || !clientSecret) {
+    if (options.signals === undefined) return undefined;
+    throw new TypeError('createVerifier: "signals" needs url, clientId and clientSecret (derived from jwksUri and an SSE feed when absent)');
+  }
+  const number = (name: keyof SignalsOptions, fallback: number, min: number) =>
+    positive(signals[name] as number | undefined, fallback, `signals.${name}`, min);
+  return {
+    url,
+    clientId,
+    clientSecret,
+    flushIntervalMs: number('flushIntervalMs', 250, 0),
+    maxQueued: number('maxQueued', 1000, 1),
+    maxConcurrent: number('maxConcurrent', 4, 1),
+    timeoutMs: number('timeoutMs', 5000, 1),
+    maxAttempts: number('maxAttempts', 3, 1),
+    retryDelayMs: number('retryDelayMs', 500, 0),
+    maxRetryDelayMs: 10_000,
+    closeTimeoutMs: number('closeTimeoutMs', 2000, 0),
+    logger,
+  };
+}
+
 export function resolveOptions(options: VerifierOptions): ResolvedOptions {
   if (!options || typeof options !== 'object') throw new TypeError('createVerifier: options are required');
   const revocations = options.revocations as unknown;
@@ -114,6 +180,7 @@ export function resolveOptions(options: VerifierOptions): ResolvedOptions {
   } catch (error) {
     throw new TypeError(`createVerifier: "issuer" ${(error as Error).message}`, { cause: error });
   }
+  const logger = options.logger === null ? SILENT : (options.logger ?? CONSOLE);
   return {
     issuer,
     audience: requireString(options, 'audience'),
@@ -125,6 +192,7 @@ export function resolveOptions(options: VerifierOptions): ResolvedOptions {
     cacheSize: positive(options.cacheSize, 100_000, 'cacheSize', 1),
     jwksCooldownMs: positive(options.jwksCooldownMs, 1000, 'jwksCooldownMs'),
     jwksRefreshIntervalMs: positive(options.jwksRefreshIntervalMs, 300_000, 'jwksRefreshIntervalMs', 1000),
-    logger: options.logger === null ? SILENT : (options.logger ?? CONSOLE),
+    logger,
+    signals: resolveSignals(options, logger),
   };
 }

@@ -1,9 +1,9 @@
 import type { KeyObject } from 'node:crypto';
 import { VerifierError } from './errors.js';
 import { JwksClient } from './jwks-client.js';
-import { RedisRevocationFeed } from './redis-feed.js';
+import { createFeed } from './create-feed.js';
 import type { FeedHandlers, Revocation, RevocationFeed } from './revocation-feed.js';
-import { SseRevocationFeed } from './sse-feed.js';
+import { SignalReporter, signalBody, type SignalsStatus, type SignalType } from './signal-reporter.js';
 import { RevocationCache } from './revocation-cache.js';
 import {
   checkClaims,
@@ -42,6 +42,8 @@ export interface VerifierStatus {
   revocations: number;
   /** Tokens in the verified-token cache. */
   cachedTokens: number;
+  /** Signals reported to Gatehouse (report(), reportForbidden): sent, queued, dropped by reason; null when off. */
+  signals: SignalsStatus | null;
 }
 
 const CACHE_PRUNE_INTERVAL_MS = 60_000;
@@ -65,6 +67,7 @@ export class GatehouseVerifier {
   private readonly verified: VerifiedTokenCache<GatehouseClaims>;
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly initialJwks: Promise<void>;
+  private readonly signals: SignalReporter | undefined;
   private state: FeedState = 'connecting';
   private lostAt: number | undefined;
   private lastConnectError: string | undefined;
@@ -79,6 +82,7 @@ export class GatehouseVerifier {
     this.verified = new VerifiedTokenCache(this.options.cacheSize);
     this.jwks = new JwksClient({ uri: this.options.jwksUri, cooldownMs: this.options.jwksCooldownMs, timeoutMs: 5000 });
     this.feed = createFeed(options, this.options);
+    this.signals = this.options.signals && new SignalReporter(this.options.signals);
     this.initialJwks = this.jwks.refresh();
     this.feed.start(this.feedHandlers());
     this.timers.push(
@@ -107,6 +111,25 @@ export class GatehouseVerifier {
     }
     this.assertNotRevoked(claims);
     return claims;
+  }
+
+  /**
+   * Tells Gatehouse (`POST /oauth/signals`) about the session of these verified claims:
+   * 'forbidden' counts towards its `repeated_forbidden` anomaly, 'suspicious' raises `reported`.
+   * Identifies the session by `sid` (the user by `sub` only without one), never the token. Only queues the signal and
+   * returns at once: true if queued, false if dropped (queue full or verifier closed; see
+   * `status().signals`). Throws a TypeError if signals are off (no URL or client credentials).
+   */
+  report(claims: Partial<Pick<GatehouseClaims, 'sid' | 'sub'>>, type: SignalType, detail?: string): boolean {
+    if (!this.signals) {
+      throw new TypeError('verifier.report: signals are off (give createVerifier "signals: { clientId, clientSecret }" or use the SSE feed)');
+    }
+    return this.signals.enqueue(signalBody(claims, type, detail));
+  }
+
+  /** Whether report() can send (signals configured), for adapters that check at setup. */
+  get canReport(): boolean {
+    return this.signals !== undefined;
   }
 
   /** The rules this verifier applies (for adapters such as the Passport strategy). */
@@ -171,16 +194,20 @@ export class GatehouseVerifier {
       jwks: { kids: this.jwks.kids, fetchedAt: iso(this.jwks.fetchedAt), lastError: this.jwks.lastError ?? null },
       revocations: this.revocations.size,
       cachedTokens: this.verified.size,
+      signals: this.signals?.status() ?? null,
     };
   }
 
-  /** Stops the feed and the timers; verify() rejects afterwards. */
+  /**
+   * Stops the feed and the timers (verify() rejects afterwards), and sends the queued signals
+   * for at most `signals.closeTimeoutMs`, dropping what is left.
+   */
   async close(): Promise<void> {
     if (this.state === 'closed') return;
     this.state = 'closed';
     for (const timer of this.timers) clearInterval(timer);
     this.wakeLiveWaiters();
-    await this.feed.close();
+    await Promise.all([this.feed.close(), this.signals?.close()]);
   }
 
   private verifyFresh(token: string): GatehouseClaims | Promise<GatehouseClaims> {
@@ -271,26 +298,6 @@ export class GatehouseVerifier {
       },
     };
   }
-}
-
-function createFeed(options: VerifierOptions, resolved: ResolvedOptions): RevocationFeed {
-  const { revocations } = options;
-  if ('redisUrl' in revocations) {
-    return new RedisRevocationFeed({
-      url: revocations.redisUrl,
-      channel: revocations.channel ?? 'gatehouse:revocations',
-      logger: resolved.logger,
-    });
-  }
-  return new SseRevocationFeed({
-    url: revocations.url,
-    clientId: revocations.clientId,
-    clientSecret: revocations.clientSecret,
-    heartbeatTimeoutMs: revocations.heartbeatTimeoutMs ?? 45_000,
-    reconnectDelayMs: revocations.reconnectDelayMs ?? 250,
-    maxReconnectDelayMs: 10_000,
-    logger: resolved.logger,
-  });
 }
 
 /** Starts the JWKS fetch and the revocation feed at once; `await verifier.ready()` before serving if you like. */

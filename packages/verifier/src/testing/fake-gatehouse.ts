@@ -2,6 +2,7 @@ import { createHmac, generateKeyPairSync, randomUUID, sign, type KeyObject } fro
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { VerifierOptions } from '../verifier.options.js';
+import { FakeSignalsEndpoint } from './fake-signals.js';
 
 /**
  * A stand-in for Gatehouse in tests and benchmarks of code that uses the verifier: it signs
@@ -49,6 +50,8 @@ export class FakeGatehouse {
   withholdReady = false;
   /** Refuse any Last-Event-ID with 409 resync_required (Gatehouse restored from an older backup). */
   refuseCursors = false;
+  /** POST /oauth/signals: what arrived, and how it answers. */
+  readonly signals = new FakeSignalsEndpoint();
   private readonly events: FeedEvent[] = [];
   private readonly streams = new Set<ServerResponse>();
   private nextEventId = 1;
@@ -185,6 +188,8 @@ export class FakeGatehouse {
       res.end(JSON.stringify({ keys }));
     } else if (req.url === '/events/revocations') {
       this.openStream(req, res);
+    } else if (req.url === '/oauth/signals' && req.method === 'POST') {
+      this.signals.handle(req, res);
     } else {
       res.statusCode = 404;
       res.end();
