@@ -23,14 +23,18 @@ const verifier = createVerifier({
   accessTokenTtlSeconds: Number(env.ACCESS_TOKEN_TTL_SECONDS ?? 300),
 });
 
+// REPORT_FORBIDDEN=true: each 403 below is reported to Gatehouse (POST /oauth/signals), where
+// ANOMALY_FORBIDDEN_THRESHOLD of them within the window end the session (repeated_forbidden).
+const reportForbidden = env.REPORT_FORBIDDEN === 'true';
+
 const app = express();
-// Public: how this instance sees Gatehouse (feed state, keys, revocations held).
+// Public: how this instance sees Gatehouse (feed state, keys, revocations held, signals sent).
 app.get('/health', (_req, res) => res.status(verifier.status().accepting ? 200 : 503).json(verifier.status()));
 app.get('/me', requireAccessToken(verifier), (req, res) => {
   const { sub, sid, role, exp } = req.auth;
   res.json({ sub, sid, role, expiresAt: new Date(exp * 1000).toISOString() });
 });
-app.get('/admin/report', requireAccessToken(verifier, { roles: ['admin'] }), (req, res) => {
+app.get('/admin/report', requireAccessToken(verifier, { roles: ['admin'], reportForbidden }), (req, res) => {
   res.json({ report: 'only admins see this', by: req.auth.sub });
 });
 
