@@ -1,4 +1,4 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -6,6 +6,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLoggedIn, type LoggedIn } from '../support/factories.js';
+import { startNode, type RunningApp } from '../support/node-process.js';
 import { startApp, TEST_AUDIENCE, TEST_ISSUER, type TestApp } from '../support/test-app.js';
 
 /**
@@ -37,34 +38,6 @@ async function npm(args: string[], cwd: string): Promise<string> {
 async function install(dir: string, dependencies: Record<string, string>): Promise<void> {
   writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: path.basename(dir), private: true, type: 'module', dependencies }));
   await npm(['install', '--prefer-offline', '--no-package-lock', '--loglevel=error'], dir);
-}
-
-interface RunningApp {
-  url: string;
-  child: ChildProcess;
-}
-
-/** Starts `node <entry>` and waits for its "listening on <url>" line. */
-function startNode(entry: string, cwd: string, env: Record<string, string>): Promise<RunningApp> {
-  const child = spawn(process.execPath, [entry], { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${entry} did not start: ${output}`)), 60_000);
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = /listening on (http:\/\/[^\s]+)/.exec(output);
-      if (match) {
-        clearTimeout(timer);
-        resolve({ url: match[1].replace(/\/$/, ''), child });
-      }
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`${entry} exited with ${code}: ${output}`));
-    });
-  });
 }
 
 const get = (url: string, token?: string) => fetch(url, { headers: token ? { authorization: `Bearer ${token}` } : {} });
