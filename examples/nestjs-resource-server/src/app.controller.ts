@@ -2,7 +2,7 @@ import { Controller, ForbiddenException, Get, Injectable, Req, UseGuards, type C
 import { AuthGuard } from '@nestjs/passport';
 import type { GatehouseClaims } from '@gatehouse/verifier';
 import { GatehouseAuthGuard } from '@gatehouse/verifier/nestjs';
-import { verifier } from './verifier.instance.js';
+import { reportForbidden, verifier } from './verifier.instance.js';
 
 interface PassportRequest {
   user: { id: string; sessionId: string; role: 'user' | 'admin' };
@@ -46,7 +46,7 @@ export class GuardController {
     return { sub, sid, role, expiresAt: new Date(exp * 1000).toISOString() };
   }
 
-  @UseGuards(new GatehouseAuthGuard(verifier, { roles: ['admin'] }))
+  @UseGuards(new GatehouseAuthGuard(verifier, { roles: ['admin'], reportForbidden }))
   @Get('admin')
   admin(@Req() request: { auth: GatehouseClaims }) {
     return { report: 'only admins see this', by: request.auth.sub };

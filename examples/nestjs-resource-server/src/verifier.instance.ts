@@ -21,3 +21,6 @@ function verifierFromEnv(env: NodeJS.ProcessEnv): GatehouseVerifier {
 }
 
 export const verifier = verifierFromEnv(process.env);
+
+/** REPORT_FORBIDDEN=true: the 403s below are reported to Gatehouse (POST /oauth/signals, repeated_forbidden). */
+export const reportForbidden = process.env.REPORT_FORBIDDEN === 'true';
