@@ -52,6 +52,13 @@ export class MetricsService {
     revocations.ordered$.subscribe((revocation: Revocation) =>
       applied.inc({ kind: revocation.sid ? 'session' : revocation.kid ? 'key' : 'user' }),
     );
+    const ignoredPush = new Counter({
+      name: 'gatehouse_revocation_push_ignored_total',
+      help: 'Push messages (Redis, NOTIFY) dropped: malformed, or naming an event id the database does not hold',
+      labelNames: ['reason'],
+      registers: [this.registry],
+    });
+    revocations.ignored$.subscribe((reason) => ignoredPush.inc({ reason }));
     const gauge = (name: string, help: string, read: () => number) =>
       new Gauge({ name, help, registers: [this.registry], collect() { this.set(read()); } });
     gauge('gatehouse_revocation_cache_entries', 'Entries in the in-memory revocation cache', () => revocations.cache.size);

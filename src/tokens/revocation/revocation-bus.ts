@@ -3,12 +3,36 @@ import { Logger } from '@nestjs/common';
 import { Redis } from 'ioredis';
 import type { Revocation } from './revocation.types.js';
 
+/**
+ * What an instance publishes. The revocation itself rides along for the verifier package's
+ * Redis feed (packages/verifier/src/redis-feed.ts); Gatehouse instances take only its id.
+ */
 export type BusMessage = { type: 'revocation'; revocation: Revocation } | { type: 'keys_changed' };
 
+/**
+ * What a receiving instance takes from a push message (Redis or PostgreSQL NOTIFY): an event id
+ * to read back from the database, or a hint to re-read the signing keys. Never a payload to
+ * apply, so whoever can publish on the channel can at most make an instance read the database
+ * (issue 8 #15): a message can only ever add a revocation that was committed.
+ */
+export type PushNotice = { type: 'revocation'; id: bigint } | { type: 'keys_changed' };
+
 export interface BusHandlers {
-  onMessage(message: BusMessage): void;
+  onNotice(notice: PushNotice): void;
   /** Called after a (re)connection: messages may have been missed, so catch up from the database. */
   onReconnect(): void;
+  /** A message that is no notice at all (garbage, a wrong shape): dropped; `detail` is for a debug line. */
+  onMalformed(detail: string): void;
+}
+
+/** The largest value of a PostgreSQL bigint: no event id can exceed it. */
+const MAX_EVENT_ID = 9_223_372_036_854_775_807n;
+
+/** An event id as it travels (a decimal string), or undefined if it cannot be one. */
+export function parseEventId(raw: unknown): bigint | undefined {
+  if (typeof raw !== 'string' || !/^[1-9][0-9]{0,18}$/.test(raw)) return undefined;
+  const id = BigInt(raw);
+  return id <= MAX_EVENT_ID ? id : undefined;
 }
 
 /**
@@ -57,8 +81,10 @@ export class RedisBus implements RevocationBus {
 
   async start(handlers: BusHandlers): Promise<void> {
     this.subscriber.on('message', (_channel: string, raw: string) => {
-      const message = this.parse(raw);
-      if (message) handlers.onMessage(message);
+      const notice = this.parse(raw);
+      if (notice === 'own') return;
+      if (notice) handlers.onNotice(notice);
+      else handlers.onMalformed(`Redis message ${JSON.stringify(raw.slice(0, 120))}`);
     });
     this.subscriber.on('ready', () => {
       const wasConnected = this.connected;
@@ -84,14 +110,19 @@ export class RedisBus implements RevocationBus {
     this.publisher.publish(this.channel, raw).catch(() => undefined);
   }
 
-  private parse(raw: string): BusMessage | undefined {
+  /** The notice in a message (only its type and event id are read), 'own' for our own, undefined for garbage. */
+  private parse(raw: string): PushNotice | 'own' | undefined {
+    let envelope: { from?: unknown; message?: { type?: unknown; revocation?: { id?: unknown } } } | null;
     try {
-      const envelope = JSON.parse(raw) as { from?: string; message?: BusMessage };
-      if (envelope.from === this.instanceId || !envelope.message) return undefined;
-      return envelope.message;
+      envelope = JSON.parse(raw) as typeof envelope;
     } catch {
       return undefined;
     }
+    if (envelope?.from === this.instanceId) return 'own';
+    const message = envelope?.message;
+    if (message?.type === 'keys_changed') return { type: 'keys_changed' };
+    const id = message?.type === 'revocation' ? parseEventId(message.revocation?.id) : undefined;
+    return id === undefined ? undefined : { type: 'revocation', id };
   }
 
   async close(): Promise<void> {

@@ -6,7 +6,7 @@ import { SingleFlight } from '../../common/single-flight.js';
 import type { Tx } from '../../database/prisma.service.js';
 import { Transactions } from '../../database/transactions.service.js';
 import { RevocationCache, type RevocationCheck } from '@gatehouse/verifier/core';
-import { REVOCATION_BUS, type BusMessage, type RevocationBus } from './revocation-bus.js';
+import { REVOCATION_BUS, type BusHandlers, type PushNotice, type RevocationBus } from './revocation-bus.js';
 import { RevocationEventsRepository } from './revocation-events.repository.js';
 import type { NewRevocation, Revocation } from './revocation.types.js';
 
@@ -27,6 +27,9 @@ export interface Revoker {
  */
 export type KeyHint = 'changed' | 'unheard';
 
+/** Why a push message was dropped: not a notice at all, or an event id the database does not hold. */
+export type IgnoredPush = 'malformed' | 'unknown';
+
 /**
  * Write, then broadcast, then catch up (DESIGN.md). Revocations are recorded only through
  * transaction(), which announces them after commit (local cache + bus); every instance also
@@ -44,8 +47,15 @@ export class RevocationService implements OnModuleInit, OnApplicationShutdown {
   readonly ordered$: Observable<Revocation> = this.ordered.asObservable();
   private readonly keyHints = new Subject<KeyHint>();
   readonly keyHints$: Observable<KeyHint> = this.keyHints.asObservable();
+  private readonly ignored = new Subject<IgnoredPush>();
+  /** Each push message dropped (counted in the metrics). */
+  readonly ignored$: Observable<IgnoredPush> = this.ignored.asObservable();
   private readonly sync = new SingleFlight(() => this.catchUp());
   private cursor = 0n;
+  /** The newest id this instance recorded itself: its own read-back after commit covers it. */
+  private recordedUpTo = 0n;
+  /** Ids heard whose read-back is under way (the same id heard again, over another channel, waits for it). */
+  private readonly readingBack = new Set<bigint>();
   private measuredOffsetMs = 0;
   private timers: NodeJS.Timeout[] = [];
 
@@ -65,14 +75,7 @@ export class RevocationService implements OnModuleInit, OnApplicationShutdown {
     const { revocations, upTo } = await this.readRecent();
     for (const revocation of revocations) this.cache.apply(revocation, this.horizonNow());
     this.cursor = upTo;
-    await this.bus.start({
-      onMessage: (message) => this.receive(message),
-      onReconnect: () => {
-        // A key rotation announced while we were away is in no revocation row: re-read the keys.
-        this.keyHints.next('changed');
-        void this.syncNow();
-      },
-    });
+    await this.bus.start(this.pushHandlers);
     const interval = this.config.get('REVOCATION_SYNC_INTERVAL_MS');
     this.timers.push(setInterval(() => this.tick(), interval).unref());
     this.timers.push(setInterval(() => void this.measureAndPrune(), 30_000).unref());
@@ -84,6 +87,7 @@ export class RevocationService implements OnModuleInit, OnApplicationShutdown {
     await this.bus.close();
     this.ordered.complete();
     this.keyHints.complete();
+    this.ignored.complete();
   }
 
   get busStatus(): 'up' | 'down' | 'off' {
@@ -156,6 +160,8 @@ export class RevocationService implements OnModuleInit, OnApplicationShutdown {
 
   private announce(revocations: Revocation[], keysChanged: boolean): void {
     for (const revocation of revocations) {
+      const id = BigInt(revocation.id);
+      if (id > this.recordedUpTo) this.recordedUpTo = id;
       this.cache.apply(revocation, this.horizonNow());
       this.bus.publish({ type: 'revocation', revocation });
     }
@@ -219,13 +225,42 @@ export class RevocationService implements OnModuleInit, OnApplicationShutdown {
     }
   }
 
-  private receive(message: BusMessage): void {
-    if (message.type === 'keys_changed') {
+  /** What every push channel calls: a notice is an id to read back, never a revocation to apply. */
+  private readonly pushHandlers: BusHandlers = {
+    onNotice: (notice) => this.receive(notice),
+    onReconnect: () => {
+      // A key rotation announced while we were away is in no revocation row: re-read the keys.
+      this.keyHints.next('changed');
+      void this.syncNow();
+    },
+    onMalformed: (detail) => this.ignore('malformed', detail),
+  };
+
+  /**
+   * Reads an announced event back through the catch-up read, which applies everything after the
+   * cursor in id order: nothing is applied out of order or twice, and notices arriving together
+   * share one read (single-flight). An id already read, or recorded here, costs nothing.
+   */
+  private receive(notice: PushNotice): void {
+    if (notice.type === 'keys_changed') {
       this.keyHints.next('changed');
       return;
     }
-    if (message.revocation.kid) this.keyHints.next('changed');
-    this.cache.apply(message.revocation, this.horizonNow());
-    void this.syncNow();
+    const { id } = notice;
+    if (id <= this.cursor || id <= this.recordedUpTo || this.readingBack.has(id)) return;
+    this.readingBack.add(id);
+    this.sync
+      .run()
+      .then(
+        // The read started after the event was announced, so a committed event is behind the cursor now.
+        () => id > this.cursor && this.ignore('unknown', `event id ${id}, beyond the newest stored one`),
+        (error: unknown) => this.logger.warn(`revocation catch-up failed: ${(error as Error).message}`),
+      )
+      .finally(() => this.readingBack.delete(id));
+  }
+
+  private ignore(reason: IgnoredPush, detail: string): void {
+    this.logger.debug(`ignored a push message (${reason}): ${detail}`);
+    this.ignored.next(reason);
   }
 }
