@@ -42,6 +42,8 @@ export const configSchema = z.object({
   REVOCATION_CHANNEL: z.string().min(1).default('gatehouse:revocations'),
   REDIS_KEY_PREFIX: z.string().min(1).max(200).default('gatehouse:'),
   REVOCATION_SYNC_INTERVAL_MS: int(50, 60_000).default(1000),
+  // PostgreSQL LISTEN/NOTIFY as a push channel beside Redis (off on the embedded database).
+  REVOCATION_LISTEN: bool.default(true),
   REVOCATION_RETENTION_SECONDS: int(0, 86_400).default(900),
   // Normalised once here: every `iss` and the RFC 8414 `issuer` are this exact string.
   JWT_ISSUER: z

@@ -65,6 +65,9 @@ export class MetricsService {
     gauge('gatehouse_revocation_bus_up', '1 when the Redis revocation bus is connected, 0 when down or not configured', () =>
       revocations.busStatus === 'up' ? 1 : 0,
     );
+    gauge('gatehouse_revocation_listen_up', '1 when the PostgreSQL LISTEN connection is up, 0 when down or off', () =>
+      revocations.listenStatus === 'up' ? 1 : 0,
+    );
     gauge('gatehouse_verified_token_cache_entries', 'Access tokens whose signature is cached as verified', () => accessTokens.verifiedCacheSize);
     gauge('gatehouse_revocation_feed_connections', 'Open /events/revocations streams', () => feed.connections);
     gauge('gatehouse_revocation_feed_slow_consumers_dropped', 'Feed streams dropped since boot because their consumer stopped reading', () =>

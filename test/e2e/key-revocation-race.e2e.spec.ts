@@ -25,7 +25,7 @@ describe('key revocation with revokeSessions=true racing logins and refreshes', 
   beforeAll(async () => {
     const databaseUrl = await createTestDatabase();
     a = await startApp({ databaseUrl });
-    b = await startApp({ databaseUrl, env: { REDIS_URL: '', REVOCATION_SYNC_INTERVAL_MS: '60000' } });
+    b = await startApp({ databaseUrl, env: { REDIS_URL: '', REVOCATION_SYNC_INTERVAL_MS: '60000', REVOCATION_LISTEN: 'false' } });
     admin = await createLoggedIn(a, { role: 'admin' });
     users = await Promise.all(Array.from({ length: 6 }, () => createUser(a)));
   });

@@ -262,7 +262,7 @@ describe('an instance that had not heard of a key revocation yet', () => {
   it('never signs with the revoked key (the database refuses it), and rejects the key\'s tokens once it catches up', async () => {
     const databaseUrl = await createTestDatabase();
     // No Redis, catch-up once a minute: B lags.
-    const env = { REDIS_URL: '', REVOCATION_SYNC_INTERVAL_MS: '60000' };
+    const env = { REDIS_URL: '', REVOCATION_SYNC_INTERVAL_MS: '60000', REVOCATION_LISTEN: 'false' };
     const a = await startApp({ databaseUrl, env });
     const b = await startApp({ databaseUrl, env });
     const c = await startApp({ databaseUrl, env });

@@ -101,7 +101,7 @@ describe('an instance without Redis', () => {
   beforeAll(async () => {
     const databaseUrl = await createTestDatabase();
     a = await startApp({ databaseUrl });
-    b = await startApp({ databaseUrl, env: { REDIS_URL: '', REVOCATION_SYNC_INTERVAL_MS: '200' } });
+    b = await startApp({ databaseUrl, env: { REDIS_URL: '', REVOCATION_SYNC_INTERVAL_MS: '200', REVOCATION_LISTEN: 'false' } });
   });
   afterAll(async () => {
     await Promise.all([a?.close(), b?.close()]);
@@ -141,8 +141,8 @@ describe('an instance whose Redis is unreachable', () => {
 describe('a password change from a session another instance already revoked', () => {
   it('is refused, and never revives that session\'s access token on any instance', async () => {
     const databaseUrl = await createTestDatabase();
-    // No Redis and a catch-up once a minute: B lags behind A on purpose.
-    const env = { REDIS_URL: '', REVOCATION_SYNC_INTERVAL_MS: '60000' };
+    // No push channel (Redis, NOTIFY) and a catch-up once a minute: B lags behind A on purpose.
+    const env = { REDIS_URL: '', REVOCATION_SYNC_INTERVAL_MS: '60000', REVOCATION_LISTEN: 'false' };
     const a = await startApp({ databaseUrl, env });
     const b = await startApp({ databaseUrl, env });
     let late: TestApp | undefined;

@@ -35,7 +35,7 @@ describe('revocation ids become visible in id order (the revocation write lock)'
     const databaseUrl = await createTestDatabase();
     a = await startApp({ databaseUrl });
     // B has no Redis and a catch-up beat of a minute: it learns only from the reads this test makes.
-    b = await startApp({ databaseUrl, env: { REDIS_URL: '', REVOCATION_SYNC_INTERVAL_MS: '60000' } });
+    b = await startApp({ databaseUrl, env: { REDIS_URL: '', REVOCATION_SYNC_INTERVAL_MS: '60000', REVOCATION_LISTEN: 'false' } });
   });
   afterAll(async () => {
     await Promise.all([a?.close(), b?.close()]);

@@ -44,6 +44,14 @@ export class RevocationEventsRepository {
     return toRevocation(row);
   }
 
+  /**
+   * Queues NOTIFY payloads in this transaction: PostgreSQL delivers them to every listener when
+   * it commits, and never if it rolls back.
+   */
+  async notify(tx: Tx, channel: string, payloads: string[]): Promise<void> {
+    await tx.$executeRaw`SELECT pg_notify(${channel}, payload) FROM unnest(${payloads}::text[]) AS payload`;
+  }
+
   async findAfter(cursor: bigint, limit: number): Promise<Revocation[]> {
     const rows = await this.prisma.revocationEvent.findMany({ where: { id: { gt: cursor } }, orderBy: { id: 'asc' }, take: limit });
     return rows.map(toRevocation);

@@ -8,6 +8,7 @@ import { Transactions } from '../../database/transactions.service.js';
 import { RevocationCache, type RevocationCheck } from '@gatehouse/verifier/core';
 import { REVOCATION_BUS, type BusHandlers, type PushNotice, type RevocationBus } from './revocation-bus.js';
 import { RevocationEventsRepository } from './revocation-events.repository.js';
+import { NOTIFY_CHANNEL, notifyPayloads, REVOCATION_LISTENER, type RevocationListener } from './revocation-listener.js';
 import type { NewRevocation, Revocation } from './revocation.types.js';
 
 const CATCH_UP_BATCH = 1000;
@@ -65,6 +66,7 @@ export class RevocationService implements OnModuleInit, OnApplicationShutdown {
     private readonly repository: RevocationEventsRepository,
     private readonly transactions: Transactions,
     @Inject(REVOCATION_BUS) private readonly bus: RevocationBus,
+    @Inject(REVOCATION_LISTENER) private readonly listener: RevocationListener,
   ) {
     this.cache = new RevocationCache(config.revocationMemoryMs);
   }
@@ -75,7 +77,7 @@ export class RevocationService implements OnModuleInit, OnApplicationShutdown {
     const { revocations, upTo } = await this.readRecent();
     for (const revocation of revocations) this.cache.apply(revocation, this.horizonNow());
     this.cursor = upTo;
-    await this.bus.start(this.pushHandlers);
+    await Promise.all([this.bus.start(this.pushHandlers), this.listener.start(this.pushHandlers)]);
     const interval = this.config.get('REVOCATION_SYNC_INTERVAL_MS');
     this.timers.push(setInterval(() => this.tick(), interval).unref());
     this.timers.push(setInterval(() => void this.measureAndPrune(), 30_000).unref());
@@ -84,7 +86,7 @@ export class RevocationService implements OnModuleInit, OnApplicationShutdown {
   async onApplicationShutdown(): Promise<void> {
     for (const timer of this.timers) clearInterval(timer);
     await this.sync.idle;
-    await this.bus.close();
+    await Promise.all([this.bus.close(), this.listener.close()]);
     this.ordered.complete();
     this.keyHints.complete();
     this.ignored.complete();
@@ -92,6 +94,11 @@ export class RevocationService implements OnModuleInit, OnApplicationShutdown {
 
   get busStatus(): 'up' | 'down' | 'off' {
     return this.bus.status;
+  }
+
+  /** The PostgreSQL LISTEN channel: 'off' with REVOCATION_LISTEN=false or the embedded database. */
+  get listenStatus(): 'up' | 'down' | 'off' {
+    return this.listener.status;
   }
 
   /** The id of the newest revocation this instance has read in order (its catch-up cursor). */
@@ -132,16 +139,21 @@ export class RevocationService implements OnModuleInit, OnApplicationShutdown {
   async transaction<T>(work: (tx: Tx, revoke: Revoker) => Promise<T>): Promise<T> {
     const recorded: Revocation[] = [];
     let keysChanged = false;
-    const result = await this.transactions.run((tx) =>
-      work(tx, {
+    const result = await this.transactions.run(async (tx) => {
+      const done = await work(tx, {
         record: async (revocation) => {
           const stored = await this.repository.insert(tx, revocation);
           recorded.push(stored);
           return stored;
         },
         keysChanged: () => (keysChanged = true),
-      }),
-    );
+      });
+      if (this.listener.status !== 'off' && (recorded.length > 0 || keysChanged)) {
+        const ids = recorded.map((revocation) => revocation.id);
+        await this.repository.notify(tx, NOTIFY_CHANNEL, notifyPayloads(ids, keysChanged));
+      }
+      return done;
+    });
     this.announce(recorded, keysChanged);
     return result;
   }
