@@ -1,67 +1,63 @@
-// Revocation staleness bound: time from a revoke call answering on instance A to instance B
-// rejecting the token. Two real server processes (dist/main.js) on one PostgreSQL database,
-// with and without Redis. Run: npm run bench:propagation   (prints figures; not a test)
-import { setTimeout as sleep } from 'node:timers/promises';
-import { benchDatabase, json, startServer } from './support.mjs';
+// Revocation staleness bound: time from a logout answering on instance A to another instance
+// rejecting the token (each figure includes one polling request; A -> A shows that floor). Real
+// server processes (dist/main.js) on one PostgreSQL database: B hears A over Redis only
+// (REVOCATION_LISTEN=false), C has no Redis and hears A over PostgreSQL NOTIFY; both keep the
+// default catch-up beat (1 s) as their safety net. Not a test; prints figures.
+// Run alone: node bench/propagation.bench.mjs (after npm run build); ROUNDS (default 100).
+import { pathToFileURL } from 'node:url';
+import { benchDatabase, percentile, request, startServer } from './support.mjs';
 
 const REDIS_URL = process.env.BENCH_REDIS_URL || 'redis://127.0.0.1:6379';
-const ROUNDS = Number(process.env.ROUNDS || 100);
 
-function percentile(sorted, p) {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-}
-
-async function measure(label, a, b, jitterMs = 0) {
-  const email = `bench-${label.replace(/\W+/g, '-')}-${Date.now()}@example.test`;
+async function measure(a, b, rounds) {
+  const email = `bench-propagation-${Date.now()}-${Math.random().toString(36).slice(2)}@example.test`;
   const password = 'bench-password-123';
-  await fetch(`${a.base}/auth/register`, json({ email, password }));
+  await request(a.base, 'POST', '/auth/register', { body: { email, password } });
   const samples = [];
-  for (let round = 0; round < ROUNDS; round++) {
-    const login = await (await fetch(`${a.base}/auth/login`, json({ email, password }))).json();
-    const auth = { authorization: `Bearer ${login.accessToken}` };
-    if ((await fetch(`${b.base}/auth/session`, { headers: auth })).status !== 200) throw new Error('B does not accept a fresh token');
-    // Random phase against the catch-up timer, so its interval does not line up with the rounds.
-    await sleep(Math.random() * jitterMs);
-    const logout = await fetch(`${a.base}/auth/logout`, { method: 'POST', headers: auth });
+  for (let round = 0; round < rounds; round++) {
+    const login = await request(a.base, 'POST', '/auth/login', { body: { email, password } });
+    const headers = { authorization: `Bearer ${login.body.accessToken}` };
+    if ((await request(b.base, 'GET', '/auth/session', { headers })).status !== 200) throw new Error('B does not accept a fresh token');
+    const logout = await request(a.base, 'POST', '/auth/logout', { headers });
     if (logout.status !== 204) throw new Error(`logout answered ${logout.status}`);
     const answered = performance.now();
     for (;;) {
-      const res = await fetch(`${b.base}/auth/session`, { headers: auth });
-      if (res.status === 401) break;
-      if (performance.now() - answered > 10_000) throw new Error('B never rejected the token');
+      if ((await request(b.base, 'GET', '/auth/session', { headers })).status === 401) break;
+      if (performance.now() - answered > 10_000) throw new Error('the token was never rejected');
     }
     samples.push(performance.now() - answered);
   }
   samples.sort((x, y) => x - y);
-  const fmt = (ms) => `${ms.toFixed(ms < 10 ? 2 : 0)} ms`;
-  console.log(
-    `${label.padEnd(44)} p50 ${fmt(percentile(samples, 50)).padStart(9)}  p99 ${fmt(percentile(samples, 99)).padStart(9)}  max ${fmt(samples[samples.length - 1]).padStart(9)}  (n=${samples.length})`,
-  );
+  return { p50: percentile(samples, 50), p99: percentile(samples, 99), max: samples[samples.length - 1], n: samples.length };
 }
 
-const database = await benchDatabase();
-const children = [];
-const startInstance = async (env) => {
-  const server = await startServer({
-    DATABASE_URL: database.url,
-    BCRYPT_COST: '4',
-    REVOCATION_CHANNEL: `gatehouse-bench:${database.name}`,
-    ...env,
-  });
-  children.push(server.child);
-  return server;
-};
-try {
-  const a = await startInstance({ REDIS_URL });
-  const b = await startInstance({ REDIS_URL });
-  const c = await startInstance({ REDIS_URL: '', REVOCATION_SYNC_INTERVAL_MS: '1000' });
-  console.log(`revocation propagation, ${ROUNDS} logouts each: revoke answered on A -> other instance rejects the token`);
-  console.log('(each figure includes one polling request, ~1-2 ms; A -> A shows that floor)');
-  await measure('A -> B, Redis pub/sub (sync 1000 ms)', a, b);
-  await measure('A -> C, no Redis (database catch-up, 1000 ms)', a, c, 1000);
-  await measure('A -> A, same instance', a, a);
-} finally {
-  for (const child of children) child.kill('SIGTERM');
-  await sleep(500);
-  await database.drop();
+export async function runPropagationBench({ rounds = 100 } = {}) {
+  const database = await benchDatabase();
+  const children = [];
+  const startInstance = async (env) => {
+    const server = await startServer({ DATABASE_URL: database.url, BCRYPT_COST: '4', REVOCATION_CHANNEL: `gatehouse-bench:${database.name}`, ...env });
+    children.push(server.child);
+    return server;
+  };
+  try {
+    const a = await startInstance({ REDIS_URL });
+    const b = await startInstance({ REDIS_URL, REVOCATION_LISTEN: 'false' });
+    const c = await startInstance({ REDIS_URL: '' });
+    await measure(a, b, Math.min(10, rounds)); // warm-up (JIT, connections)
+    return { redis: await measure(a, b, rounds), listen: await measure(a, c, rounds), same: await measure(a, a, rounds) };
+  } finally {
+    await Promise.all(children.map((child) => child.stop()));
+    await database.drop();
+  }
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const rounds = Number(process.env.ROUNDS || 100);
+  const results = await runPropagationBench({ rounds });
+  console.log(`revocation propagation, ${rounds} logouts each: logout answered on A -> the other instance rejects the token`);
+  const fmt = (ms) => `${ms.toFixed(ms < 10 ? 2 : 0)} ms`.padStart(9);
+  const line = (label, r) => console.log(`${label.padEnd(44)} p50 ${fmt(r.p50)}  p99 ${fmt(r.p99)}  max ${fmt(r.max)}  (n=${r.n})`);
+  line('A -> B, Redis pub/sub', results.redis);
+  line('A -> C, no Redis (PostgreSQL NOTIFY)', results.listen);
+  line('A -> A, same instance', results.same);
 }

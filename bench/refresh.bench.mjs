@@ -7,7 +7,6 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { benchDatabase, percentile, request, startServer, loggedInSessions } from './support.mjs';
 
-const CHAINS = 32;
 
 async function chains(base, tokens, durationMs) {
   const latencies = [];
@@ -61,15 +60,16 @@ export function topFrames(file, n = 8) {
     .map(([frame, us]) => ({ frame, percent: Math.round((us / total) * 1000) / 10 }));
 }
 
-export async function runRefreshBench({ durationMs = 10_000, profileDir } = {}) {
+export async function runRefreshBench({ durationMs = 10_000, chains: count = 32, profileDir } = {}) {
   const database = await benchDatabase();
   const nodeArgs = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
   if (profileDir) mkdirSync(profileDir, { recursive: true });
   const server = await startServer({ DATABASE_URL: database.url, BCRYPT_COST: '4', DATABASE_POOL_SIZE: '20' }, { nodeArgs });
   try {
-    const manyUsers = await loggedInSessions(server.base, { users: CHAINS, sessionsEach: 1, tag: 'many' });
-    const oneUser = await loggedInSessions(server.base, { users: 1, sessionsEach: CHAINS, tag: 'one' });
-    await chains(server.base, await loggedInSessions(server.base, { users: 4, sessionsEach: 2, tag: 'warm' }), 2000); // JIT warm-up
+    const manyUsers = await loggedInSessions(server.base, { users: count, sessionsEach: 1, tag: 'many' });
+    const oneUser = await loggedInSessions(server.base, { users: 1, sessionsEach: count, tag: 'one' });
+    const warm = await loggedInSessions(server.base, { users: 4, sessionsEach: 2, tag: 'warm' });
+    await chains(server.base, warm, Math.min(2000, durationMs)); // JIT warm-up
     const many = await chains(server.base, manyUsers, durationMs);
     const one = await chains(server.base, oneUser, durationMs);
     return { many, one };
