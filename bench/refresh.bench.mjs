@@ -5,10 +5,12 @@
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { benchDatabase, percentile, request, startServer, loggedInSessions } from './support.mjs';
+import { benchDatabase, cpuMs, percentile, request, startServer, loggedInSessions } from './support.mjs';
 
 
-async function chains(base, tokens, durationMs) {
+async function chains(server, tokens, durationMs) {
+  const { base } = server;
+  const cpuBefore = cpuMs(server.child.pid);
   const latencies = [];
   let errors = 0;
   const deadline = performance.now() + durationMs;
@@ -30,6 +32,8 @@ async function chains(base, tokens, durationMs) {
   latencies.sort((a, b) => a - b);
   return {
     perSecond: latencies.length / (durationMs / 1000),
+    // The server's CPU time per refresh: far less disturbed by a loaded machine than refreshes/s.
+    cpuUsPerRefresh: ((cpuMs(server.child.pid) - cpuBefore) * 1000) / Math.max(1, latencies.length),
     p50: percentile(latencies, 50),
     p99: percentile(latencies, 99),
     errors,
@@ -69,9 +73,9 @@ export async function runRefreshBench({ durationMs = 10_000, chains: count = 32,
     const manyUsers = await loggedInSessions(server.base, { users: count, sessionsEach: 1, tag: 'many' });
     const oneUser = await loggedInSessions(server.base, { users: 1, sessionsEach: count, tag: 'one' });
     const warm = await loggedInSessions(server.base, { users: 4, sessionsEach: 2, tag: 'warm' });
-    await chains(server.base, warm, Math.min(2000, durationMs)); // JIT warm-up
-    const many = await chains(server.base, manyUsers, durationMs);
-    const one = await chains(server.base, oneUser, durationMs);
+    await chains(server, warm, Math.min(2000, durationMs)); // JIT warm-up
+    const many = await chains(server, manyUsers, durationMs);
+    const one = await chains(server, oneUser, durationMs);
     return { many, one };
   } finally {
     await server.child.stop();
@@ -88,7 +92,7 @@ if (import.meta.url === pathToFileURL(process.argv[1]).href) {
   const profileDir = process.env.BENCH_PROFILE ? path.resolve('bench/results/profiles') : undefined;
   const { many, one } = await runRefreshBench({ durationMs: Number(process.env.DURATION || 10) * 1000, profileDir });
   const line = (label, r) =>
-    console.log(`${label.padEnd(34)} ${r.perSecond.toFixed(0).padStart(6)}/s  p50 ${r.p50.toFixed(1)} ms  p99 ${r.p99.toFixed(1)} ms  errors ${r.errors}`);
+    console.log(`${label.padEnd(34)} ${r.perSecond.toFixed(0).padStart(6)}/s  p50 ${r.p50.toFixed(1)} ms  p99 ${r.p99.toFixed(1)} ms  errors ${r.errors}  server CPU ${r.cpuUsPerRefresh.toFixed(0)} µs/refresh`);
   line('refresh, 32 chains on 32 users', many);
   line('refresh, 32 chains on one user', one);
   if (profileDir) {

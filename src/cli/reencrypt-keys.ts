@@ -6,12 +6,13 @@ import { pathToFileURL } from 'node:url';
 import { AppConfig } from '../config/app-config.js';
 import { DatabaseConnection } from '../database/database-connection.js';
 import { PrismaService } from '../database/prisma.service.js';
+import { Sql } from '../database/sql.service.js';
 import { KeyMaterial } from '../tokens/key-material.js';
 import { SigningKeysRepository } from '../tokens/signing-keys.repository.js';
 
 export async function reencryptSigningKeys(config: AppConfig): Promise<{ reencrypted: number; total: number }> {
   const connection = await DatabaseConnection.open(config);
-  const prisma = new PrismaService(connection);
+  const prisma = new PrismaService(new Sql(connection));
   try {
     const keyMaterial = await KeyMaterial.load(config);
     const repository = new SigningKeysRepository(prisma);

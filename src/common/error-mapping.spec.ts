@@ -148,6 +148,11 @@ describe('isDatabaseUnavailable', () => {
     [{ name: 'PrismaClientInitializationError', message: 'x' }],
     [new Error("Can't reach database server at 127.0.0.1:5432")],
     [new Error('outer', { cause: new Error('Connection terminated unexpectedly') })],
+    // pg's own errors, from statements that go to the driver pool directly
+    [Object.assign(new Error('database "gone" does not exist'), { code: '3D000', severity: 'FATAL' })],
+    [Object.assign(new Error('sorry, too many clients already'), { code: '53300' })],
+    [new Error('timeout exceeded when trying to connect')],
+    [new Error('Query read timeout')],
   ])('recognises %o', (error) => {
     expect(isDatabaseUnavailable(error)).toBe(true);
   });

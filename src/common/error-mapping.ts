@@ -40,6 +40,8 @@ const DB_UNAVAILABLE_CODES = new Set([
   'P2024', 'P2028', // Prisma: pool timeout, transaction API error (e.g. connection lost mid-transaction)
   'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND',
   '57P01', '57P02', '57P03', '08000', '08001', '08003', '08004', '08006', // PostgreSQL connection classes
+  // The same from the driver pool directly (Sql): database missing, login refused, server full.
+  '3D000', '28000', '28P01', '53300',
 ]);
 
 /** True when an error (or one of its causes) says the database cannot be reached right now. */
@@ -54,7 +56,7 @@ export function isDatabaseUnavailable(error: unknown): boolean {
     const driverError = (candidate.meta as { driverAdapterError?: unknown } | undefined)?.driverAdapterError;
     if (driverError && isDatabaseUnavailable(driverError)) return true;
     if (candidate.name === 'PrismaClientInitializationError') return true;
-    if (typeof candidate.message === 'string' && /ECONNREFUSED|Connection terminated|connect ETIMEDOUT|Can't reach database/i.test(candidate.message)) {
+    if (typeof candidate.message === 'string' && /ECONNREFUSED|Connection terminated|connect ETIMEDOUT|Can't reach database|timeout exceeded when trying to connect|Query read timeout/i.test(candidate.message)) {
       return true;
     }
     current = candidate.cause;

@@ -1,23 +1,16 @@
 import { Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { PrismaPg } from '@prisma/adapter-pg';
 import { PrismaClient, type Prisma } from '../generated/prisma/client.js';
-import { DatabaseConnection } from './database-connection.js';
+import { Sql } from './sql.service.js';
 
 export type Tx = Prisma.TransactionClient;
 
 /** Injected only into repositories (STYLE.md "Only repositories touch Prisma"). */
 @Injectable()
 export class PrismaService extends PrismaClient implements OnModuleDestroy {
-  constructor(connection: DatabaseConnection) {
-    super({
-      adapter: new PrismaPg({
-        connectionString: connection.url,
-        max: connection.poolSize,
-        connectionTimeoutMillis: 5000,
-        // Surface a dead database as a fast 503 instead of a hung request.
-        query_timeout: 15_000,
-      }),
-    });
+  constructor(sql: Sql) {
+    // The pool Sql owns (and configures); Prisma ends it on $disconnect.
+    super({ adapter: new PrismaPg(sql.pool, { disposeExternalPool: true }) });
   }
 
   async onModuleDestroy(): Promise<void> {
