@@ -47,7 +47,9 @@ describe('embedded database (no DATABASE_URL, no REDIS_URL)', () => {
     const ready = await t.http.get('/health/ready');
     expect(ready.status).toBe(200);
     expect(ready.body).toMatchObject({ database: 'up', redis: 'off' });
-  });
+    // PGlite compiles its WASM and runs initdb on first boot: seconds when the machine is quiet,
+    // past the default 30 s when a loaded machine gives it a fraction of a core.
+  }, 120_000);
 
   it('register, login, refresh, revoke and logout work', async () => {
     const t = opened[0];
@@ -91,7 +93,7 @@ describe('embedded database (no DATABASE_URL, no REDIS_URL)', () => {
     expect((await t.http.get('/.well-known/jwks.json')).body.keys.map((key: { kid: string }) => key.kid)).toContain(kid);
     const refreshed = await t.http.post('/auth/refresh').send({ refreshToken });
     expect(refreshed.status, JSON.stringify(refreshed.body)).toBe(200);
-  });
+  }, 120_000); // boots PGlite again
 
   it('the mail outbox works on PGlite too: queued in a transaction, claimed (FOR UPDATE SKIP LOCKED) and delivered once each', async () => {
     const t = opened[0];
