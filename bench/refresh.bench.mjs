@@ -1,14 +1,56 @@
 // Refresh throughput: 32 chains rotating their refresh tokens as fast as the server answers
 // (each chain presents the token the previous refresh returned), on 32 users and on one user.
+// The load comes from wrk when it is installed (one thread and connection per chain, scripted by
+// refresh-chains.lua): a C load tool spends a few µs per request, where this process's own HTTP
+// client spent ~400 µs, on a machine whose two cores the server and PostgreSQL also need.
+// Without wrk (or with BENCH_CLIENT=node) the chains run in this process.
 // Optionally CPU-profiles the server (BENCH_PROFILE=1) and prints its top frames by self time.
 // Run alone: node bench/refresh.bench.mjs (after npm run build). Not a test.
-import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { benchDatabase, cpuMs, percentile, request, startServer, loggedInSessions } from './support.mjs';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
+import { benchDatabase, cpuMs, findWrk, percentile, request, startServer, loggedInSessions } from './support.mjs';
 
+const WRK_SCRIPT = fileURLToPath(new URL('./refresh-chains.lua', import.meta.url));
+
+/** The chains driven by wrk: one thread and one keep-alive connection per chain. */
+async function wrkChains(wrk, server, tokens, durationMs) {
+  const dir = mkdtempSync(path.join(tmpdir(), 'gatehouse-bench-refresh-'));
+  try {
+    const file = path.join(dir, 'tokens');
+    writeFileSync(file, `${tokens.map((token) => token.refreshToken).join('\n')}\n`, { mode: 0o600 });
+    const cpuBefore = cpuMs(server.child.pid);
+    const n = String(tokens.length);
+    const { stdout } = await promisify(execFile)(
+      wrk,
+      ['-t', n, '-c', n, '-d', `${Math.max(1, Math.round(durationMs / 1000))}s`, '--timeout', '10s', '-s', WRK_SCRIPT, server.base],
+      { env: { ...process.env, REFRESH_TOKENS_FILE: file }, maxBuffer: 1 << 20 },
+    );
+    const cpu = cpuMs(server.child.pid) - cpuBefore;
+    const result = JSON.parse(stdout.trim().split('\n').pop());
+    return {
+      perSecond: result.requests / (result.durationUs / 1e6),
+      cpuUsPerRefresh: (cpu * 1000) / Math.max(1, result.requests),
+      p50: result.p50Us / 1000,
+      p99: result.p99Us / 1000,
+      errors: result.failed + result.socketErrors,
+      client: 'wrk',
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 
 async function chains(server, tokens, durationMs) {
+  const wrk = process.env.BENCH_CLIENT === 'node' ? undefined : findWrk();
+  if (wrk) return wrkChains(wrk, server, tokens, durationMs);
+  return nodeChains(server, tokens, durationMs);
+}
+
+async function nodeChains(server, tokens, durationMs) {
   const { base } = server;
   const cpuBefore = cpuMs(server.child.pid);
   const latencies = [];
@@ -37,6 +79,7 @@ async function chains(server, tokens, durationMs) {
     p50: percentile(latencies, 50),
     p99: percentile(latencies, 99),
     errors,
+    client: 'node',
   };
 }
 
@@ -95,6 +138,7 @@ if (import.meta.url === pathToFileURL(process.argv[1]).href) {
     console.log(`${label.padEnd(34)} ${r.perSecond.toFixed(0).padStart(6)}/s  p50 ${r.p50.toFixed(1)} ms  p99 ${r.p99.toFixed(1)} ms  errors ${r.errors}  server CPU ${r.cpuUsPerRefresh.toFixed(0)} µs/refresh`);
   line('refresh, 32 chains on 32 users', many);
   line('refresh, 32 chains on one user', one);
+  console.log(`load generator: ${many.client}`);
   if (profileDir) {
     const file = latestProfile(profileDir);
     if (file) for (const { frame, percent } of topFrames(file)) console.log(`  ${String(percent).padStart(5)}%  ${frame}`);

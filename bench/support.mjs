@@ -1,6 +1,6 @@
 // Shared by the server benchmarks: a throwaway database and real server processes (dist/main.js).
 import { spawn } from 'node:child_process';
-import { openSync, readFileSync } from 'node:fs';
+import { accessSync, constants, openSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -145,4 +145,19 @@ export function cpuMs(pid) {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
   // utime and stime are fields 14 and 15 of the whole line, in clock ticks (100 per second).
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+}
+
+/** The wrk binary when it is installed (BENCH_WRK, /usr/bin/wrk, or on PATH), else undefined. */
+export function findWrk() {
+  const candidates = [process.env.BENCH_WRK, '/usr/bin/wrk', ...(process.env.PATH ?? '').split(':').map((dir) => path.join(dir, 'wrk'))];
+  for (const candidate of candidates) {
+    if (!candidate) continue;
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // not there
+    }
+  }
+  return undefined;
 }

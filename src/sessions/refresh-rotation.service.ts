@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
+import { AuditService } from '../audit/audit.service.js';
 import { AppConfig } from '../config/app-config.js';
 import { DomainError } from '../common/domain-error.js';
 import type { RequestContext } from '../common/request-context.js';
@@ -38,6 +39,7 @@ export class RefreshRotation {
     private readonly keyMaterial: KeyMaterial,
     private readonly anomalies: AnomalyResponder,
     private readonly detector: AnomalyDetector,
+    private readonly audit: AuditService,
   ) {}
 
   /** Rotates a refresh token. The database decides the winner among concurrent calls. */
@@ -56,7 +58,10 @@ export class RefreshRotation {
         now,
         ...context,
       });
-      if (rotated) return this.tokens(rotated, this.issueAccess(rotated, key), successor, now, context);
+      if (rotated) {
+        this.audit.recordRoutine({ type: 'token_refreshed', userId: rotated.user.id, sessionId: rotated.sessionId, ...context });
+        return this.tokens(rotated, this.issueAccess(rotated, key), successor, now, context);
+      }
 
       // Nothing rotated: unknown, refused, already used (a concurrent request a moment ago, a
       // repeat, or theft), or our signing key was revoked since we loaded it.
@@ -89,10 +94,19 @@ export class RefreshRotation {
     for (let attempt = 0; attempt < KEY_ATTEMPTS; attempt++) {
       const key = this.accessTokens.signingKey();
       const now = new Date();
-      // Recorded like a rotation (issue 8 #13): audited, lastUsedAt/IP updated, and the key
-      // linked, so a key revocation with revokeSessions sees this session.
-      const repeated = await this.rotation.recordRepeat({ sessionId: found.sessionId, tokenId: found.id, kid: key.kid, now, ...context });
-      if (repeated) return this.tokens(repeated, this.issueAccess(repeated, key), successor, now, context);
+      // Recorded like a rotation (issue 8 #13): lastUsedAt/IP updated, the key linked (so a key
+      // revocation with revokeSessions sees this session), and audited.
+      const repeated = await this.rotation.recordRepeat({ sessionId: found.sessionId, kid: key.kid, now, ...context });
+      if (repeated) {
+        this.audit.recordRoutine({
+          type: 'token_refresh_repeated',
+          userId: repeated.user.id,
+          sessionId: repeated.sessionId,
+          ...context,
+          details: { tokenId: found.id },
+        });
+        return this.tokens(repeated, this.issueAccess(repeated, key), successor, now, context);
+      }
       const current = await this.repository.findTokenById(found.id);
       this.assertRefreshable(current);
       await this.accessTokens.reloadSigningKeys();

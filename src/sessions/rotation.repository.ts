@@ -1,11 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Sql } from '../database/sql.service.js';
-import type { AuditEventType } from '../audit/audit-event-types.js';
 import type { Role, UserStatus } from '../generated/prisma/client.js';
-
-// Audit rows these statements write (typed: the one list of event types).
-const REFRESHED: AuditEventType = 'token_refreshed';
-const REPEATED: AuditEventType = 'token_refresh_repeated';
 
 /** What a rotation or a repeat needs to issue its access token and answer the client. */
 export interface RotatedSession {
@@ -91,10 +86,6 @@ export class RotationRepository {
         INSERT INTO session_signing_keys (session_id, kid)
         SELECT id, ${params.kid} FROM touched
         ON CONFLICT DO NOTHING
-      ), audited AS (
-        INSERT INTO audit_events (type, user_id, session_id, ip, user_agent)
-        SELECT ${REFRESHED}, live.user_id, touched.id, ${params.ip ?? null}, ${params.userAgent ?? null}
-        FROM touched JOIN live ON live.session_id = touched.id
       )
       SELECT live.session_id, live.created_at AS session_created_at, live.expires_at, live.previous_ip,
              u.id AS user_id, u.email, u.email_verified_at, u.name, u.role::text AS role, u.status::text AS status, u.created_at AS user_created_at
@@ -104,12 +95,11 @@ export class RotationRepository {
 
   /**
    * A benign repeat within the grace window (issue 8 #13): records the session's use and the
-   * signing key, and audits the repeat. Undefined when the session is no longer live or the key
+   * signing key. Undefined when the session is no longer live or the key
    * was revoked meanwhile.
    */
   async recordRepeat(params: {
     sessionId: string;
-    tokenId: string;
     kid: string;
     now: Date;
     ip?: string;
@@ -131,11 +121,6 @@ export class RotationRepository {
         INSERT INTO session_signing_keys (session_id, kid)
         SELECT id, ${params.kid} FROM touched
         ON CONFLICT DO NOTHING
-      ), audited AS (
-        INSERT INTO audit_events (type, user_id, session_id, ip, user_agent, details)
-        SELECT ${REPEATED}, user_id, id, ${params.ip ?? null}, ${params.userAgent ?? null},
-               jsonb_build_object('tokenId', ${params.tokenId}::text)
-        FROM touched
       )
       SELECT touched.id AS session_id, touched.created_at AS session_created_at, touched.expires_at,
              (SELECT previous_ip FROM before) AS previous_ip,

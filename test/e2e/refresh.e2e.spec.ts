@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearer, createLoggedIn, createUser, loginAs, type LoggedIn } from '../support/factories.js';
 import { startApp, type TestApp } from '../support/test-app.js';
+import { AuditService } from '../../src/audit/audit.service.js';
 
 const ORIGIN = 'https://app.example.test';
 
@@ -152,6 +153,8 @@ describe('rotation', () => {
     expect(row.last_used_at.getTime()).toBeGreaterThan(afterFirst.last_used_at.getTime());
     expect(row.user_agent).toBe('second-tab');
     expect(row.ip).toEqual(expect.any(String));
+    // Routine refresh events are batched off the rotation statement (issue 10): write the batch.
+    await t.app.get(AuditService).flushRoutine();
     const audit = await t.sql<{ type: string; user_id: string; user_agent: string; details: { tokenId: string } | null }>(
       `SELECT type, user_id, user_agent, details FROM audit_events WHERE session_id = $1 AND type LIKE 'token_refresh%' ORDER BY id`,
       [me.sessionId],
@@ -161,6 +164,17 @@ describe('rotation', () => {
       { type: 'token_refreshed', user_id: me.id, user_agent: 'first-tab', details: null },
       { type: 'token_refresh_repeated', user_id: me.id, user_agent: 'second-tab', details: { tokenId: presented!.id } },
     ]);
+  });
+
+  it('refresh events are batched off the rotation, yet the audit listing shows them at once', async () => {
+    const me = await createLoggedIn(t);
+    const admin = await loginAs(t, await createUser(t, { role: 'admin' }));
+    const rotated = await refresh(t, me.refreshToken);
+    expect(rotated.status, JSON.stringify(rotated.body)).toBe(200);
+    // The listing writes this instance's batch first: no wait, no sleep.
+    const listed = await t.http.get(`/admin/audit?userId=${me.id}&type=token_refreshed`).set(bearer(admin.accessToken));
+    expect(listed.status, JSON.stringify(listed.body)).toBe(200);
+    expect(listed.body.events).toEqual([expect.objectContaining({ type: 'token_refreshed', userId: me.id, sessionId: me.sessionId })]);
   });
 });
 
