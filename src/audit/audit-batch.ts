@@ -34,8 +34,9 @@ export class AuditBatch {
     }
     this.pending.push(event);
     this.unwritten++;
-    if (this.pending.length >= this.options.maxBatch) this.flush();
-    else this.timer ??= setTimeout(() => this.flush(), this.options.delayMs);
+    // flush() never rejects: write() reports a failed batch through lost().
+    if (this.pending.length >= this.options.maxBatch) void this.flush();
+    else this.timer ??= setTimeout(() => void this.flush(), this.options.delayMs);
   }
 
   /** Writes what is waiting; resolves once everything recorded so far is written (or lost). */
