@@ -9,6 +9,7 @@ import { AnomalyDetector } from '../anomalies/anomaly-detector.service.js';
 import { UserNetworksRepository } from '../anomalies/user-networks.repository.js';
 import { RefreshRotation } from './refresh-rotation.service.js';
 import { RotationRepository } from './rotation.repository.js';
+import { SessionStartRepository } from './session-start.repository.js';
 import { SessionsController } from './sessions.controller.js';
 import { SessionsRepository } from './sessions.repository.js';
 import { SessionsService } from './sessions.service.js';
@@ -21,6 +22,7 @@ import { SessionsService } from './sessions.service.js';
   providers: [
     SessionsRepository,
     RotationRepository,
+    SessionStartRepository,
     SessionsService,
     RefreshRotation,
     AnomaliesRepository,

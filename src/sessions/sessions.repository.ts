@@ -2,15 +2,6 @@ import { Injectable } from '@nestjs/common';
 import { PrismaService, type Tx } from '../database/prisma.service.js';
 import type { Session, User } from '../generated/prisma/client.js';
 
-export interface NewSession {
-  id: string;
-  userId: string;
-  createdAt: Date;
-  expiresAt: Date;
-  userAgent?: string;
-  ip?: string;
-}
-
 export interface TokenWithSession {
   id: string;
   createdAt: Date;
@@ -26,11 +17,6 @@ const withSessionAndUser = { session: { include: { user: true } } } as const;
 @Injectable()
 export class SessionsRepository {
   constructor(private readonly prisma: PrismaService) {}
-
-  async create(tx: Tx, session: NewSession, firstTokenHash: string, firstTokenId: string): Promise<void> {
-    await tx.session.create({ data: { ...session, lastUsedAt: session.createdAt } });
-    await tx.refreshToken.create({ data: { id: firstTokenId, sessionId: session.id, tokenHash: firstTokenHash } });
-  }
 
   findTokenByHash(tokenHash: string): Promise<TokenWithSession | null> {
     return this.prisma.refreshToken.findUnique({ where: { tokenHash }, include: withSessionAndUser });
@@ -54,8 +40,8 @@ export class SessionsRepository {
 
   /**
    * Locks the user row for the rest of the transaction and returns the row as it is now.
-   * `share` (a login opening a session) and `update` (a user-wide revocation) exclude each other,
-   * so a new session is committed either wholly before or wholly after such a revocation.
+   * `update` (a user-wide revocation) excludes a login's FOR SHARE (SessionStartRepository), so a
+   * new session is committed either wholly before or wholly after such a revocation.
    */
   async lockUser(tx: Tx, userId: string, mode: 'share' | 'update'): Promise<User | null> {
     const rows =
@@ -95,22 +81,6 @@ export class SessionsRepository {
       data: { lastUsedAt: params.now, userAgent: params.userAgent, ip: params.ip },
     });
     return count === 1;
-  }
-
-  /**
-   * Holds `kid`'s row (FOR SHARE) for the rest of the transaction if the key is not revoked.
-   * A key revocation takes the row FOR UPDATE before it revokes the key's sessions, so a session
-   * linked to the key under this lock commits before that sweep (which then ends it), and no
-   * transaction signs with the key once its revocation has committed (issue 8 #5).
-   */
-  async shareUnrevokedKey(tx: Tx, kid: string): Promise<boolean> {
-    const rows = await tx.$queryRaw<Array<{ kid: string }>>`SELECT kid FROM signing_keys WHERE kid = ${kid} AND status <> 'revoked' FOR SHARE`;
-    return rows.length === 1;
-  }
-
-  /** Remembers that `kid` signed a token for the session (for key revocation with revokeSessions). */
-  async linkSigningKey(tx: Tx, sessionId: string, kid: string): Promise<void> {
-    await tx.$executeRaw`INSERT INTO session_signing_keys (session_id, kid) VALUES (${sessionId}::uuid, ${kid}) ON CONFLICT DO NOTHING`;
   }
 
   /** True while the session of `userId` is not revoked (read inside the caller's transaction). */

@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { AppConfig } from '../config/app-config.js';
 import { DomainError } from '../common/domain-error.js';
-import { Transactions } from '../database/transactions.service.js';
 import type { Tx } from '../database/prisma.service.js';
 import type { User } from '../generated/prisma/client.js';
 import { AuditService } from '../audit/audit.service.js';
@@ -13,6 +12,7 @@ import { RevocationService, type Revoker } from '../tokens/revocation/revocation
 import type { RevocationReason } from '../tokens/revocation/revocation.types.js';
 import { generateRefreshToken, hashRefreshToken, secondsUntil } from './refresh-token.js';
 import type { SessionView } from './session.response.js';
+import { SessionStartRepository } from './session-start.repository.js';
 import { SessionsRepository } from './sessions.repository.js';
 
 /** Attempts with a freshly loaded key after the database refused ours as revoked. */
@@ -62,7 +62,7 @@ export class SessionsService {
   constructor(
     private readonly config: AppConfig,
     private readonly repository: SessionsRepository,
-    private readonly transactions: Transactions,
+    private readonly sessionStart: SessionStartRepository,
     private readonly accessTokens: AccessTokenService,
     private readonly revocations: RevocationService,
     private readonly audit: AuditService,
@@ -95,46 +95,39 @@ export class SessionsService {
   private async tryStart(user: SessionUser, context: RequestContext): Promise<IssuedTokens | undefined> {
     const sessionId = randomUUID();
     const refreshToken = generateRefreshToken();
-    const started = await this.transactions.run(async (tx) => {
-      // A user-wide revocation (logout-all, password or role change, suspension, deletion) cuts
-      // off tokens by auth_time. Holding the user row while the session is created, and reading
-      // the clock, role and status under that lock, puts the session wholly before such a
-      // revocation (its UPDATE then revokes it) or wholly after it (auth_time past the cut-off):
-      // never a live session whose every token the cut-off rejects.
-      const current = await this.repository.lockUser(tx, user.id, 'share');
-      // The password was checked against `user`'s hash; if it changed since (a password change
+    const key = this.accessTokens.signingKey();
+    // One statement (SessionStartRepository): the user row held FOR SHARE and re-checked, the
+    // signing key held FOR SHARE, the database's clock read under both, the session written,
+    // and the commit only once that clock has left auth_time's millisecond. A user-wide
+    // revocation (logout-all, password or role change, suspension, deletion) cuts off tokens by
+    // auth_time: this puts the session wholly before such a revocation (its UPDATE then revokes
+    // it) or wholly after it (auth_time past the cut-off), never a live session whose every
+    // token the cut-off rejects. The same for key revocation and the key link.
+    const started = await this.sessionStart.start({
+      userId: user.id,
+      // The password was checked against this hash; if it changed since (a password change
       // committed meanwhile, revoking every session), that check no longer opens the account.
-      if (!current || current.passwordHash !== user.passwordHash) throw new DomainError('invalid_credentials');
-      if (current.status === 'suspended') throw new DomainError('account_suspended');
-      // The same for key revocation: the key is held while it signs and is linked to the session.
-      const key = this.accessTokens.signingKey();
-      if (!(await this.repository.shareUnrevokedKey(tx, key.kid))) return undefined;
-      // The database's clock, as for cut-offs: one clock for every instance, so skew between
-      // instances can never put a session on the wrong side of a cut-off.
-      const now = await this.repository.clock(tx);
-      const expiresAt = new Date(now.getTime() + this.config.get('REFRESH_TOKEN_TTL_SECONDS') * 1000);
-      const access = this.accessTokens.issue({ userId: current.id, sessionId, role: current.role, sessionCreatedAt: now }, key);
-      await this.repository.create(
-        tx,
-        { id: sessionId, userId: current.id, createdAt: now, expiresAt, userAgent: context.userAgent, ip: context.ip },
-        hashRefreshToken(refreshToken),
-        randomUUID(),
-      );
-      await this.repository.linkSigningKey(tx, sessionId, access.kid);
-      await this.audit.record({ type: 'login_succeeded', userId: current.id, sessionId, ...context }, tx);
-      // A revocation waiting for this lock must read a later millisecond than this auth_time.
-      await this.repository.clockPast(tx, now);
-      return { access, now, expiresAt, current };
+      passwordHash: user.passwordHash,
+      sessionId,
+      refreshTokenId: randomUUID(),
+      refreshTokenHash: hashRefreshToken(refreshToken),
+      kid: key.kid,
+      refreshTtlSeconds: this.config.get('REFRESH_TOKEN_TTL_SECONDS'),
+      ...context,
     });
-    if (!started) return undefined;
-    const { access, now, expiresAt, current } = started;
+    if (started.outcome === 'invalid_credentials' || started.outcome === 'account_suspended') throw new DomainError(started.outcome);
+    // Our signing key was revoked since we loaded it: nothing was written.
+    if (started.outcome === 'key_revoked') return undefined;
+    // Signed after the commit, as a refresh does: the key was not revoked when the session was
+    // linked to it, and a revocation since then ends the session (the sweep sees the link).
+    const access = this.accessTokens.issue({ userId: user.id, sessionId, role: started.user.role, sessionCreatedAt: started.createdAt }, key);
     return {
       accessToken: access.token,
       expiresIn: access.expiresIn,
       refreshToken,
-      refreshExpiresIn: secondsUntil(expiresAt, now),
+      refreshExpiresIn: secondsUntil(started.expiresAt, started.createdAt),
       sessionId,
-      user: current,
+      user: started.user,
     };
   }
 

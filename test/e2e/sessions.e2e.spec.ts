@@ -162,22 +162,58 @@ describe('POST /auth/logout-all', () => {
   it('a login still inside its transaction when logout-all arrives is revoked by it', async () => {
     const user = await createUser(t);
     const current = await loginAs(t, user);
-    await withClient(t.databaseUrl, async (holder) => {
-      // Hold the login inside its transaction after it read the clock (its auth_time), just before
-      // it inserts its session: the window where a cut-off committing meanwhile would miss the
-      // session yet reject all of its tokens.
-      await holder.query('BEGIN');
-      await holder.query('LOCK TABLE sessions IN SHARE MODE');
-      const racingLogin = loginAs(t, user);
-      await eventually(async () => expect(await lockWaiters()).toBe(1), 5000, 10);
-      const logoutAll = t.http.post('/auth/logout-all').set(current.bearer).then((res) => res);
-      // logout-all waits for the login's lock on the user row (and so for its commit).
-      await eventually(async () => expect(await lockWaiters()).toBe(2), 5000, 10);
-      await holder.query('COMMIT');
-      const fresh = await racingLogin;
-      expect((await logoutAll).status).toBe(204);
-      expect(await expectConsistent(fresh, 'held login')).toBe('caught');
-    });
+    // Hold the login inside its transaction after it read the clock (its auth_time) and wrote its
+    // session, just before it commits: the window where a cut-off committing meanwhile would miss
+    // the session yet reject all of its tokens. A deferred trigger makes the commit wait for a
+    // lock the holder has.
+    await t.sql(`CREATE FUNCTION hold_login_commit() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN PERFORM pg_advisory_xact_lock_shared(4242); RETURN NULL; END $$`);
+    await t.sql(`CREATE CONSTRAINT TRIGGER hold_login_commit AFTER INSERT ON sessions
+      DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION hold_login_commit()`);
+    try {
+      await withClient(t.databaseUrl, async (holder) => {
+        await holder.query('BEGIN');
+        await holder.query('SELECT pg_advisory_xact_lock(4242)');
+        const racingLogin = loginAs(t, user);
+        await eventually(async () => expect(await lockWaiters()).toBe(1), 5000, 10);
+        const logoutAll = t.http.post('/auth/logout-all').set(current.bearer).then((res) => res);
+        // logout-all waits for the login's lock on the user row (and so for its commit).
+        await eventually(async () => expect(await lockWaiters()).toBe(2), 5000, 10);
+        await holder.query('COMMIT');
+        const fresh = await racingLogin;
+        expect((await logoutAll).status).toBe(204);
+        expect(await expectConsistent(fresh, 'held login')).toBe('caught');
+      });
+    } finally {
+      await t.sql(`DROP TRIGGER hold_login_commit ON sessions`);
+      await t.sql(`DROP FUNCTION hold_login_commit()`);
+    }
+  });
+
+  it('a login commits only once the database clock has left its auth_time\'s millisecond', async () => {
+    // A logout-all waiting for the login's lock reads its cut-off right after the login commits:
+    // the same millisecond as auth_time would spare the session's tokens. A deferred trigger
+    // reads the clock as each login commits.
+    await t.sql(`CREATE TABLE login_commit_clock (session_id uuid, committed_at timestamptz)`);
+    await t.sql(`CREATE FUNCTION record_login_commit() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN INSERT INTO login_commit_clock VALUES (NEW.id, clock_timestamp()); RETURN NULL; END $$`);
+    await t.sql(`CREATE CONSTRAINT TRIGGER login_commit_clock AFTER INSERT ON sessions
+      DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION record_login_commit()`);
+    try {
+      const user = await createUser(t);
+      const logins = await Promise.all(Array.from({ length: 12 }, () => loginAs(t, user)));
+      const rows = await t.sql<{ session_id: string; past: boolean }>(
+        `SELECT c.session_id, date_trunc('milliseconds', c.committed_at) > s.created_at AS past
+         FROM login_commit_clock c JOIN sessions s ON s.id = c.session_id WHERE s.user_id = $1`,
+        [user.id],
+      );
+      expect(rows.map((row) => row.session_id).sort()).toEqual(logins.map((login) => login.sessionId).sort());
+      expect(rows.filter((row) => !row.past)).toEqual([]);
+    } finally {
+      await t.sql(`DROP TRIGGER login_commit_clock ON sessions`);
+      await t.sql(`DROP FUNCTION record_login_commit()`);
+      await t.sql(`DROP TABLE login_commit_clock`);
+    }
   });
 
   it('a login that checked the password before logout-all but opens its session after it stays live', async () => {
