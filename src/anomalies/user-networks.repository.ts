@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { PrismaService } from '../database/prisma.service.js';
+import { Sql } from '../database/sql.service.js';
 
 export interface NetworkSighting {
   /** The network was not seen for this user within the history (or never). */
@@ -12,13 +12,14 @@ export interface NetworkSighting {
  * The compact per-user network history behind new_network: one row per user and network, the
  * last time a login came from it. One upsert records a login and, atomically, tells what was
  * known before it: two logins from one new network at once see one of them as new, never both.
+ * On the driver pool (issue 10): it runs after every login.
  */
 @Injectable()
 export class UserNetworksRepository {
-  constructor(private readonly prisma: PrismaService) {}
+  constructor(private readonly sql: Sql) {}
 
   async recordLogin(params: { userId: string; network: string; historyDays: number }): Promise<NetworkSighting> {
-    const [row] = await this.prisma.$queryRaw<Array<{ previous_seen_at: Date | null; fresh_enough: boolean | null; other_networks: boolean }>>`
+    const [row] = await this.sql.rows<{ previous_seen_at: Date | null; fresh_enough: boolean | null; other_networks: boolean }>`
       WITH prior AS (
         SELECT EXISTS (SELECT 1 FROM user_networks WHERE user_id = ${params.userId}::uuid AND network <> ${params.network}) AS other_networks
       ), sighting AS (
@@ -29,7 +30,7 @@ export class UserNetworksRepository {
         RETURNING previous_seen_at
       )
       SELECT sighting.previous_seen_at,
-             sighting.previous_seen_at > statement_timestamp() - make_interval(days => ${params.historyDays}) AS fresh_enough,
+             sighting.previous_seen_at > statement_timestamp() - make_interval(days => ${params.historyDays}::int) AS fresh_enough,
              prior.other_networks
       FROM sighting, prior`;
     return { isNew: row.fresh_enough !== true, hadHistory: row.other_networks || row.previous_seen_at !== null };

@@ -116,11 +116,16 @@ export class AccountLockoutService {
     await this.repository.refund(key);
   }
 
-  /** Clears both stores: a record written while Redis was down must not outlive a success. */
+  /**
+   * Clears both stores, side by side: a record written while Redis was down must not outlive a
+   * success. The PostgreSQL delete of a record that is not there writes nothing.
+   */
   private async reset(key: string): Promise<void> {
     const { client } = this.redis;
-    if (client) await client.del(key).catch((error: unknown) => this.redis.warnFallback('account lockout', error));
-    await this.repository.reset(key);
+    await Promise.all([
+      client?.del(key).catch((error: unknown) => this.redis.warnFallback('account lockout', error)),
+      this.repository.reset(key),
+    ]);
   }
 }
 

@@ -139,7 +139,7 @@ export class PasswordReset implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   private async handle(tx: Tx, request: PendingResetRequest): Promise<'mailed' | 'unknown_address' | 'suspended'> {
-    const found = await this.users.findByEmail(request.email, tx);
+    const found = await this.users.findByEmailIn(tx, request.email);
     if (!found) return 'unknown_address';
     const user = await this.users.lockById(tx, found.id);
     if (!user || user.email !== request.email) return 'unknown_address';

@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { PrismaService, type Tx } from '../database/prisma.service.js';
+import { Sql } from '../database/sql.service.js';
 import { DomainError } from '../common/domain-error.js';
-import { Prisma, type User } from '../generated/prisma/client.js';
+import { Prisma, type Role, type User, type UserStatus } from '../generated/prisma/client.js';
 
 export interface NewUser {
   id: string;
@@ -23,13 +24,25 @@ export const ADMIN_CHANGES_LOCK = 0x61646d6e; // "admn"
 
 @Injectable()
 export class UsersRepository {
-  constructor(private readonly prisma: PrismaService) {}
+  constructor(
+    private readonly prisma: PrismaService,
+    private readonly sql: Sql,
+  ) {}
 
   createIn(tx: Tx, user: NewUser): Promise<User> {
     return tx.user.create({ data: user });
   }
 
-  findByEmail(email: string, tx: Tx = this.prisma): Promise<User | null> {
+  /** Every login's first read: on the driver pool, not through Prisma (issue 10). */
+  async findByEmail(email: string): Promise<User | null> {
+    const rows = await this.sql.rows<UserRow>`
+      SELECT id, email, password_hash, name, role::text AS role, status::text AS status, suspended_reason,
+             email_verified_at, created_at, updated_at
+      FROM users WHERE email = ${email}`;
+    return rows[0] ? toUser(rows[0]) : null;
+  }
+
+  findByEmailIn(tx: Tx, email: string): Promise<User | null> {
     return tx.user.findUnique({ where: { email } });
   }
 
@@ -98,4 +111,32 @@ export class UsersRepository {
       take: query.limit,
     });
   }
+}
+
+interface UserRow {
+  id: string;
+  email: string;
+  password_hash: string;
+  name: string | null;
+  role: Role;
+  status: UserStatus;
+  suspended_reason: string | null;
+  email_verified_at: Date | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+function toUser(row: UserRow): User {
+  return {
+    id: row.id,
+    email: row.email,
+    passwordHash: row.password_hash,
+    name: row.name,
+    role: row.role,
+    status: row.status,
+    suspendedReason: row.suspended_reason,
+    emailVerifiedAt: row.email_verified_at,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
 }

@@ -195,7 +195,7 @@ export class UsersService implements OnApplicationBootstrap {
     const created = await this.transactions.run(async (tx) => {
       await this.repository.lockAdminChanges(tx);
       if ((await this.repository.countActiveAdmins(tx)) > 0) return undefined;
-      if (await this.repository.findByEmail(normalizeEmail(email), tx)) {
+      if (await this.repository.findByEmailIn(tx, normalizeEmail(email))) {
         this.logger.warn(`BOOTSTRAP_ADMIN_EMAIL ${normalizeEmail(email)} belongs to an existing non-admin user; not promoting it`);
         return undefined;
       }
