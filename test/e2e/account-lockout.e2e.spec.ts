@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AccountLockoutService } from '../../src/users/account-lockout.service.js';
-import { createUser, uniqueEmail } from '../support/factories.js';
+import { createUser, eventually, uniqueEmail } from '../support/factories.js';
 import { startApp, type TestApp } from '../support/test-app.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -123,8 +123,11 @@ describe.each<{ store: string; env: Record<string, string> }>([
     expectLocked(await login(t, user.email, user.password));
     await t.app.get(AccountLockoutService).clear(user.id);
     expect((await login(t, user.email, user.password)).status).toBe(200);
-    const events = await t.sql(`SELECT 1 FROM audit_events WHERE user_id = $1 AND type = 'account_unlocked'`, [user.id]);
-    expect(events).toHaveLength(1);
+    // The audit row is written detached (recordDetached): it follows the unlock, it does not gate it.
+    await eventually(async () => {
+      const events = await t.sql(`SELECT 1 FROM audit_events WHERE user_id = $1 AND type = 'account_unlocked'`, [user.id]);
+      expect(events).toHaveLength(1);
+    }, 5000);
   });
 
   it('the password endpoints of a signed-in user share the account budget', async () => {

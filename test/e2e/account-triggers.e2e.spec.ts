@@ -61,6 +61,41 @@ describe('self-service revocation triggers', () => {
     expect(live).toEqual([{ id: current.sessionId }]);
   });
 
+  it('a login that checked the password just before a suspension commits answers account_suspended and opens no session', async () => {
+    const admin = await createLoggedIn(t, { role: 'admin' });
+    const user = await createUser(t);
+    const { read, release } = holdNextUserRead(t);
+    const racingLogin = t.http.post('/auth/login').send({ email: user.email, password: user.password }).then((res) => res);
+    await read;
+    const suspend = await t.http.post(`/admin/users/${user.id}/suspend`).set(admin.bearer).send({ reason: 'while a login was in flight' });
+    expect(suspend.status, JSON.stringify(suspend.body)).toBe(200);
+    release();
+
+    const login = await racingLogin;
+    expect(login.status, JSON.stringify(login.body)).toBe(403);
+    expect(login.body.code).toBe('account_suspended');
+    expect(await t.sql(`SELECT id FROM sessions WHERE user_id = $1`, [user.id])).toEqual([]);
+  });
+
+  it('a login that checked the password just before a role change commits carries the new role', async () => {
+    const admin = await createLoggedIn(t, { role: 'admin' });
+    const user = await createUser(t);
+    const { read, release } = holdNextUserRead(t);
+    const racingLogin = t.http.post('/auth/login').send({ email: user.email, password: user.password }).then((res) => res);
+    await read;
+    const promote = await t.http.patch(`/admin/users/${user.id}/role`).set(admin.bearer).send({ role: 'admin' });
+    expect(promote.status, JSON.stringify(promote.body)).toBe(200);
+    release();
+
+    const login = await racingLogin;
+    expect(login.status, JSON.stringify(login.body)).toBe(200);
+    expect(login.body.user.role).toBe('admin');
+    const claims = JSON.parse(Buffer.from(login.body.accessToken.split('.')[1], 'base64url').toString());
+    expect(claims.role).toBe('admin');
+    // A session opened after the role change's cut-off, so its token works.
+    expect((await t.http.get('/admin/users').set({ Authorization: `Bearer ${login.body.accessToken}` })).status).toBe(200);
+  });
+
   it('password change needs the current password and a valid new one', async () => {
     const user = await createLoggedIn(t);
     const wrong = await t.http.post('/users/me/password').set(user.bearer).send({ currentPassword: 'not it at all', newPassword: 'whatever-123' });
