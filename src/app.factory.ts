@@ -53,7 +53,7 @@ export async function createApp(
     abortOnError: false,
   });
   const fastify = app.getHttpAdapter().getInstance();
-  await registerSecurityHeaders(app);
+  registerSecurityHeaders(app);
   registerBodyParsers(app);
   // JSON only: Fastify's built-in text/plain parser would hand validation a bare string.
   fastify.removeContentTypeParser('text/plain');
@@ -75,20 +75,23 @@ export async function createApp(
   if (config.docsEnabled) setUpDocs(app);
 
   // JSON in and out (API.md); only the two RFC endpoints also take form bodies, as their RFCs require.
-  fastify.addHook('preValidation', async (request) => {
+  // Hooks every request runs are callback hooks: an async one costs a promise per request.
+  fastify.addHook('preValidation', (request, _reply, done) => {
     const type = request.headers['content-type'];
     if (typeof type === 'string' && type.toLowerCase().startsWith('application/x-www-form-urlencoded') && !FORM_ROUTES.has(request.routeOptions.url ?? '')) {
-      throw new DomainError('unsupported_media_type');
+      return done(new DomainError('unsupported_media_type'));
     }
+    done();
   });
 
   if (accessLog) registerAccessLog(fastify, accessLog);
 
   const metrics = app.get(MetricsService);
-  fastify.addHook('onResponse', async (request, reply) => {
+  fastify.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched';
     metrics.httpRequests.inc({ method: request.method, route, status: reply.statusCode });
     metrics.httpDuration.observe({ method: request.method, route }, reply.elapsedTime / 1000);
+    done();
   });
 
   // Long-lived SSE streams end before the server waits for in-flight requests.

@@ -51,9 +51,8 @@ export function clientErrorHandler(error: NodeJS.ErrnoException, socket: Socket)
  * Answers from a hook directly: routes registered by plugins before Nest installs its error
  * handler (the CORS preflight route) would otherwise use Fastify's default error body.
  */
-function refuse(reply: FastifyReply, error: DomainError): FastifyReply {
+function refuse(reply: FastifyReply, error: DomainError): void {
   sendError(reply, error, logger);
-  return reply;
 }
 
 /**
@@ -69,13 +68,17 @@ export function answerMethodNotAllowed(fastify: FastifyInstance): void {
     const pattern = new RegExp(`^${route.url.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/:[^/]+/g, '[^/]+')}/?$`);
     for (const method of methods) if (method !== 'OPTIONS') routes.push({ pattern, method });
   });
-  fastify.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
-    if (!request.is404) return;
+  // Callback hooks, not async ones: every request passes here, and a promise per hook adds up.
+  fastify.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
+    if (!request.is404) return done();
     const path = request.url.split('?', 1)[0];
     const allowed = [...new Set(routes.filter((route) => route.pattern.test(path)).map((route) => route.method))];
     if (allowed.length > 0 && !allowed.includes(request.method)) {
-      return refuse(reply, new DomainError('method_not_allowed', `This path does not take ${request.method}.`, { headers: { allow: allowed.join(', ') } }));
+      // Answered here: not calling done() ends the hook chain.
+      refuse(reply, new DomainError('method_not_allowed', `This path does not take ${request.method}.`, { headers: { allow: allowed.join(', ') } }));
+      return;
     }
+    done();
   });
 }
 
@@ -86,12 +89,15 @@ export function answerMethodNotAllowed(fastify: FastifyInstance): void {
  */
 export function refuseBadPreflights(fastify: FastifyInstance, allowedOrigins: readonly string[]): void {
   const allowed = new Set(allowedOrigins);
-  fastify.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
-    if (request.method !== 'OPTIONS') return;
+  fastify.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
+    if (request.method !== 'OPTIONS') return done();
     const origin = request.headers.origin;
     if (!origin || !request.headers['access-control-request-method']) {
-      return refuse(reply, new DomainError('validation_failed', 'A CORS preflight needs Origin and Access-Control-Request-Method headers.'));
+      refuse(reply, new DomainError('validation_failed', 'A CORS preflight needs Origin and Access-Control-Request-Method headers.'));
+    } else if (!allowed.has(origin)) {
+      refuse(reply, new DomainError('forbidden', 'This origin is not allowed to call Gatehouse (CORS_ORIGINS).'));
+    } else {
+      done();
     }
-    if (!allowed.has(origin)) return refuse(reply, new DomainError('forbidden', 'This origin is not allowed to call Gatehouse (CORS_ORIGINS).'));
   });
 }
