@@ -1,19 +1,20 @@
 import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis';
-import { ThrottlerStorageService, type ThrottlerStorage } from '@nestjs/throttler';
+import type { ThrottlerStorage } from '@nestjs/throttler';
 import { RedisConnection } from '../redis/redis-connection.js';
+import { MemoryRateLimits } from './memory-rate-limits.js';
 
 type ThrottlerRecord = Awaited<ReturnType<ThrottlerStorage['increment']>>;
 
 /**
  * Rate-limit counters: in Redis when REDIS_URL is set, so every instance draws on one budget
  * (@nest-lab/throttler-storage-redis: one atomic Lua script per hit), else in this process's
- * memory. While Redis is down the counters fall back to memory: limits then hold per instance
- * instead of failing every login.
+ * memory (counted the same way, O(1) per hit: see MemoryRateLimits). While Redis is down the
+ * counters fall back to memory: limits then hold per instance instead of failing every login.
  */
 @Injectable()
 export class RateLimitStorage implements ThrottlerStorage, OnApplicationShutdown {
-  private readonly memory = new ThrottlerStorageService();
+  private readonly memory = new MemoryRateLimits();
   private readonly shared: ThrottlerStorageRedisService | undefined;
 
   constructor(private readonly redis: RedisConnection) {
@@ -33,6 +34,6 @@ export class RateLimitStorage implements ThrottlerStorage, OnApplicationShutdown
   }
 
   onApplicationShutdown(): void {
-    this.memory.onApplicationShutdown();
+    this.memory.clear();
   }
 }
