@@ -108,15 +108,25 @@ export class AccessTokenService implements OnModuleDestroy {
    * A repeat token skips the signature (verified cache) but never the revocation check.
    */
   async verify(token: string): Promise<VerifiedToken> {
-    let claims = this.verified.get(token);
-    if (claims) {
-      if (isExpired(claims.exp, Date.now() / 1000, this.rules.leewaySeconds)) {
-        this.verified.delete(token);
-        throw new DomainError('token_expired');
-      }
-    } else {
-      claims = await this.verifyUncached(token);
-      this.verified.set(token, claims);
+    const cached = this.verifyCached(token);
+    if (cached) return cached;
+    const claims = await this.verifyUncached(token);
+    this.verified.set(token, claims);
+    this.assertNotRevoked(claims);
+    return claims;
+  }
+
+  /**
+   * `verify` for a token already in the verified cache, synchronously: its claims (expiry and
+   * revocation checked now, as `verify` checks them), or undefined when the token was never
+   * verified here (then call `verify`). Throws as `verify` does.
+   */
+  verifyCached(token: string): VerifiedToken | undefined {
+    const claims = this.verified.get(token);
+    if (!claims) return undefined;
+    if (isExpired(claims.exp, Date.now() / 1000, this.rules.leewaySeconds)) {
+      this.verified.delete(token);
+      throw new DomainError('token_expired');
     }
     this.assertNotRevoked(claims);
     return claims;
