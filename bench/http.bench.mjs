@@ -1,12 +1,17 @@
 // The hot path over HTTP: GET /auth/session (verify + revocation check, no database) and
 // GET /users/me (one indexed read) against GET /health/live on one server process, alone and
-// during a login flood at BCRYPT_COST 12. autocannon runs in a worker thread, so the load tool
-// has its own core and outruns the server. Not a test; prints figures.
+// during a login flood at BCRYPT_COST 12. The load comes from wrk (a C load generator, one
+// thread) when it is installed, else from autocannon in a worker thread: the load tool must
+// outrun the server, or the ratios measure the tool (autocannon tops out near 10,000 req/s on
+// one core, below what /health/live answers). BENCH_LOAD_TOOL=autocannon forces autocannon.
+// Not a test; prints figures.
 // Run alone: node bench/http.bench.mjs (after npm run build). ACCESS_LOG=false and
 // BENCH_LOG_LEVEL (default info) set the server's logging; its log lines go to a file under the
 // OS temp directory, as they would in production. SESSION_ONLY=1 runs only the /health/live and
 // /auth/session rows. Besides throughput it reports the server's CPU time per request, which a
 // loaded machine disturbs far less than req/s.
+import { execFile, execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -14,12 +19,79 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import autocannon from 'autocannon';
 import { benchDatabase, cpuMs, json, startServer } from './support.mjs';
 
+/** The wrk binary (PATH first, then /usr/bin/wrk), or undefined when there is none. */
+function findWrk() {
+  for (const candidate of ['wrk', '/usr/bin/wrk']) {
+    try {
+      execFileSync(candidate, ['--version'], { stdio: 'ignore' });
+      return candidate;
+    } catch (error) {
+      // wrk --version prints its usage and exits 1: it exists; ENOENT means it does not.
+      if (error.code !== 'ENOENT' && error.status !== undefined) return candidate;
+    }
+  }
+  return undefined;
+}
+
+const WRK = process.env.BENCH_LOAD_TOOL === 'autocannon' ? undefined : findWrk();
+/** Which load generator `load` uses: 'wrk' or 'autocannon'. */
+export const LOAD_TOOL = WRK ? 'wrk' : 'autocannon';
+
+/**
+ * A Lua script for wrk: the method, headers and body of every request, and a last line of JSON
+ * with what autocannon's result also reports (counts, latency percentiles in µs).
+ */
+function wrkScript({ method = 'GET', headers = {}, body }) {
+  // Decimal escapes keep any byte of the body or a header a valid Lua string.
+  const lua = (text) => `"${[...Buffer.from(String(text))].map((byte) => `\\${byte}`).join('')}"`;
+  return [
+    `wrk.method = ${lua(method)}`,
+    ...Object.entries(headers).map(([name, value]) => `wrk.headers[${lua(name)}] = ${lua(value)}`),
+    ...(body === undefined ? [] : [`wrk.body = ${lua(body)}`]),
+    'done = function(summary, latency, requests)',
+    '  local e = summary.errors',
+    '  io.write(string.format(\'\\n{"wrk":1,"requests":%d,"non2xx":%d,"errors":%d,"p50":%.0f,"p99":%.0f}\\n\',',
+    '    summary.requests, e.status, e.connect + e.read + e.write + e.timeout, latency:percentile(50), latency:percentile(99)))',
+    'end',
+    '',
+  ].join('\n');
+}
+
+/** One wrk run, its result in autocannon's shape (the fields this directory reads). */
+async function wrkLoad({ url, connections = 10, duration = 10, method, headers, body }) {
+  const dir = mkdtempSync(path.join(tmpdir(), 'gatehouse-wrk-'));
+  try {
+    const script = path.join(dir, 'request.lua');
+    writeFileSync(script, wrkScript({ method, headers, body }));
+    const args = ['-t1', `-c${connections}`, `-d${Math.max(1, Math.round(duration))}s`, '--timeout', '30s', '-s', script, url];
+    const stdout = await new Promise((resolve, reject) =>
+      execFile(WRK, args, { maxBuffer: 1 << 20 }, (error, out, err) => (error ? reject(new Error(`wrk failed: ${err || error.message}`)) : resolve(out))),
+    );
+    const line = stdout.split('\n').find((text) => text.startsWith('{"wrk":1'));
+    if (!line) throw new Error(`wrk printed no result: ${stdout.slice(0, 300)}`);
+    const r = JSON.parse(line);
+    const ms = (us) => Math.round(us / 10) / 100;
+    return { '2xx': r.requests - r.non2xx, non2xx: r.non2xx, errors: r.errors, latency: { p50: ms(r.p50), p99: ms(r.p99) }, requests: { total: r.requests } };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 /** One autocannon run (in a worker thread unless `workers: 0`). */
-export function load(options) {
+function autocannonLoad(options) {
   const { workers = 1, ...rest } = options;
   return new Promise((resolve, reject) =>
     autocannon({ ...rest, ...(workers > 0 ? { workers } : {}) }, (error, result) => (error ? reject(error) : resolve(result))),
   );
+}
+
+/**
+ * One load run: { url, connections, duration (s), method, headers, body }, answered as
+ * autocannon answers ('2xx', non2xx, errors, latency.p50/p99 in ms, requests.total), by wrk
+ * when it is installed.
+ */
+export function load(options) {
+  return WRK ? wrkLoad(options) : autocannonLoad(options);
 }
 
 /** What a run reports: answered requests/s (2xx only), latency, errors, server CPU per request. */
@@ -88,7 +160,7 @@ if (import.meta.url === pathToFileURL(process.argv[1]).href) {
   const logLevel = process.env.BENCH_LOG_LEVEL ?? 'info';
   const results = await runHttpBench({ durationS, sessionOnly: Boolean(process.env.SESSION_ONLY), accessLog, logLevel });
   console.log(`ACCESS_LOG=${accessLog} LOG_LEVEL=${logLevel}; server log: ${results.logFile}`);
-  console.log(`one Gatehouse process, ${durationS} s per run, 50 connections (load generator in a worker thread, same machine)`);
+  console.log(`one Gatehouse process, ${durationS} s per run, 50 connections (load: ${LOAD_TOOL === 'wrk' ? 'wrk, one thread' : 'autocannon in a worker thread'}, same machine)`);
   const line = (label, r) =>
     r &&
     console.log(
