@@ -3,6 +3,22 @@ import { pino, type DestinationStream, type Logger } from 'pino';
 
 const NEST_INTERNALS = new Set(['InstanceLoader', 'RoutesResolver', 'RouterExplorer', 'NestFactory', 'NestApplication']);
 
+let stampedAt = -1;
+let stamp = '';
+
+/**
+ * pino's isoTime, formatted once per millisecond: with an access log line per request, most
+ * lines of a busy second share their millisecond, and toISOString() was a tenth of the line.
+ */
+function isoTime(): string {
+  const now = Date.now();
+  if (now !== stampedAt) {
+    stampedAt = now;
+    stamp = `,"time":"${new Date(now).toISOString()}"`;
+  }
+  return stamp;
+}
+
 /**
  * Nest's logger interface over pino: one JSON line per event. Secrets never reach it: services
  * log ids and reasons, never request bodies, tokens or hashes.
@@ -12,7 +28,7 @@ export class PinoLogger implements LoggerService {
 
   /** `destination` defaults to stdout (tests pass a stream to read the lines back). */
   constructor(level: string, destination?: DestinationStream) {
-    const options = { level, base: { service: 'gatehouse' }, timestamp: pino.stdTimeFunctions.isoTime };
+    const options = { level, base: { service: 'gatehouse' }, timestamp: isoTime };
     this.pino = destination ? pino(options, destination) : pino(options);
   }
 
