@@ -18,10 +18,18 @@ interface RoutePolicy {
   roles: Role[] | undefined;
 }
 
+/** The Authorization header a connection sent last, and the claims it verified to. */
+interface LastOnConnection {
+  header: string;
+  claims: VerifiedToken;
+}
+
 @Injectable()
 export class AccessTokenGuard implements CanActivate {
   /** Per controller class, per handler (one handler function may serve subclasses). */
   private readonly policies = new WeakMap<object, WeakMap<object, RoutePolicy>>();
+  /** Per socket: clients keep a connection open and send the same token on it, request after request. */
+  private readonly lastOnConnection = new WeakMap<object, LastOnConnection>();
 
   constructor(
     private readonly reflector: Reflector,
@@ -39,18 +47,38 @@ export class AccessTokenGuard implements CanActivate {
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
     const header = request.headers.authorization;
     if (header === undefined && policy.optionalAuth) return true;
+    const socket = request.raw.socket;
+    const last = this.lastOnConnection.get(socket);
+    if (last !== undefined && last.header === header) {
+      // The very bytes this connection sent before, which verified then: what may have changed
+      // since (expiry, revocation) is checked again, as for any cached token. Spares parsing the
+      // header and hashing the whole token into the verified cache (issue 10).
+      try {
+        this.accessTokens.recheck(last.claims);
+      } catch (error) {
+        this.lastOnConnection.delete(socket);
+        throw challenged(error);
+      }
+      return this.admit(request, last.claims, policy);
+    }
     // The one bearer parser, shared with the verifier package.
     const token = extractBearerToken(header);
-    if (!token) throw new DomainError('invalid_token', undefined, { headers: { 'www-authenticate': 'Bearer' } });
+    if (!token || header === undefined) throw new DomainError('invalid_token', undefined, { headers: { 'www-authenticate': 'Bearer' } });
     let cached: VerifiedToken | undefined;
     try {
       cached = this.accessTokens.verifyCached(token);
     } catch (error) {
       throw challenged(error);
     }
-    if (cached) return this.admit(request, cached, policy);
+    if (cached) {
+      this.lastOnConnection.set(socket, { header, claims: cached });
+      return this.admit(request, cached, policy);
+    }
     return this.accessTokens.verify(token).then(
-      (claims) => this.admit(request, claims, policy),
+      (claims) => {
+        this.lastOnConnection.set(socket, { header, claims });
+        return this.admit(request, claims, policy);
+      },
       (error: unknown) => {
         throw challenged(error);
       },

@@ -124,12 +124,25 @@ export class AccessTokenService implements OnModuleDestroy {
   verifyCached(token: string): VerifiedToken | undefined {
     const claims = this.verified.get(token);
     if (!claims) return undefined;
-    if (isExpired(claims.exp, Date.now() / 1000, this.rules.leewaySeconds)) {
+    if (this.expired(claims)) {
       this.verified.delete(token);
       throw new DomainError('token_expired');
     }
     this.assertNotRevoked(claims);
     return claims;
+  }
+
+  /**
+   * What may change about claims this service verified: expiry, and revocation of the
+   * session, user or key. Throws as `verify` does.
+   */
+  recheck(claims: VerifiedToken): void {
+    if (this.expired(claims)) throw new DomainError('token_expired');
+    this.assertNotRevoked(claims);
+  }
+
+  private expired(claims: VerifiedToken): boolean {
+    return isExpired(claims.exp, Date.now() / 1000, this.rules.leewaySeconds);
   }
 
   private assertNotRevoked(claims: VerifiedToken): void {

@@ -1,7 +1,9 @@
 import { createHmac, createPublicKey, generateKeyPairSync, randomUUID, sign as signWith, type KeyObject } from 'node:crypto';
+import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { SigningKeysService } from '../../src/tokens/signing-keys.service.js';
 import { bearer, createLoggedIn, type LoggedIn } from '../support/factories.js';
+import { listenLocally } from '../support/http-client.js';
 import { startApp, TEST_AUDIENCE, TEST_ISSUER, type TestApp } from '../support/test-app.js';
 
 type Json = Record<string, unknown>;
@@ -279,6 +281,69 @@ describe('revocation is checked on every verification, cached or not', () => {
     expect((await t.http.post('/auth/logout').set(fresh.bearer)).status).toBe(204);
     expectError(await session(t, fresh.accessToken), 401, 'token_revoked');
     expectError(await t.http.get('/users/me').set(fresh.bearer), 401, 'token_revoked');
+  });
+});
+
+describe('one kept-alive connection (the guard remembers the token a connection sent last)', () => {
+  /** GET /auth/session on one socket, request after request; `reused` says it was that socket. */
+  async function connection(app: TestApp) {
+    const { baseUrl } = await listenLocally(app.app);
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    const get = (token: string) =>
+      new Promise<{ status: number; body: Json; reused: boolean }>((resolve, reject) => {
+        const req = http.get(`${baseUrl}/auth/session`, { agent, headers: { authorization: `Bearer ${token}` } }, (res) => {
+          let text = '';
+          res.on('data', (chunk: Buffer) => (text += chunk.toString()));
+          res.on('end', () => resolve({ status: res.statusCode!, body: JSON.parse(text) as Json, reused: req.reusedSocket }));
+        });
+        req.on('error', reject);
+      });
+    return { get, close: () => agent.destroy() };
+  }
+
+  it('answers for the token sent now: another token, a broken one, then the first one revoked', async () => {
+    const [first, second] = [await createLoggedIn(t), await createLoggedIn(t)];
+    const sut = await connection(t);
+    try {
+      const answers = [await sut.get(first.accessToken), await sut.get(first.accessToken), await sut.get(second.accessToken), await sut.get(first.accessToken)];
+      expect(answers.map((res) => [res.status, res.body.sub])).toEqual([
+        [200, first.id],
+        [200, first.id],
+        [200, second.id],
+        [200, first.id],
+      ]);
+      expect(answers.slice(1).every((res) => res.reused)).toBe(true);
+      const broken = await sut.get(`${first.accessToken.slice(0, -2)}AA`);
+      expectError(broken, 401, 'invalid_token');
+      expect((await sut.get(first.accessToken)).status).toBe(200);
+      expect((await t.http.post('/auth/logout').set(first.bearer)).status).toBe(204);
+      const revoked = await sut.get(first.accessToken);
+      expect(revoked.reused).toBe(true);
+      expectError(revoked, 401, 'token_revoked');
+      expect((await sut.get(second.accessToken)).status).toBe(200);
+    } finally {
+      sut.close();
+    }
+  });
+
+  it('and token_expired once the token sent again has expired', async () => {
+    const fresh = await createLoggedIn(shortLived);
+    const sut = await connection(shortLived);
+    try {
+      expect((await sut.get(fresh.accessToken)).status).toBe(200);
+      expect((await sut.get(fresh.accessToken)).status).toBe(200);
+      vi.useFakeTimers({ toFake: ['Date'], shouldAdvanceTime: true });
+      try {
+        vi.setSystemTime((decode(fresh.accessToken).payload.exp as number) * 1000 + 1100);
+        const expired = await sut.get(fresh.accessToken);
+        expect(expired.reused).toBe(true);
+        expectError(expired, 401, 'token_expired');
+      } finally {
+        vi.useRealTimers();
+      }
+    } finally {
+      sut.close();
+    }
   });
 });
 
