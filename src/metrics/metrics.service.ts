@@ -54,7 +54,7 @@ export class MetricsService {
     );
     const ignoredPush = new Counter({
       name: 'gatehouse_revocation_push_ignored_total',
-      help: 'Push messages (Redis, NOTIFY) dropped: malformed, or naming an event id the database does not hold',
+      help: 'Push messages (Redis, NOTIFY) dropped: malformed, or unauthenticated (a MAC that does not check out)',
       labelNames: ['reason'],
       registers: [this.registry],
     });

@@ -13,19 +13,23 @@ function deriveKey(secret: string, purpose: string): Buffer {
 
 /**
  * Keys derived from KEY_ENCRYPTION_SECRET: one encrypts signing keys at rest (AES-256-GCM),
- * one derives refresh-token successors. Older secrets (KEY_ENCRYPTION_OLD_SECRETS) still
- * decrypt, so the secret can be rotated: boot with the new secret and the old one listed,
- * run `npm run keys:reencrypt`, then drop the old one.
+ * one derives refresh-token successors, one authenticates revocation push messages between
+ * instances. Older secrets (KEY_ENCRYPTION_OLD_SECRETS) still decrypt and still verify pushes,
+ * so the secret can be rotated: boot with the new secret and the old one listed, run
+ * `npm run keys:reencrypt`, then drop the old one.
  */
 export class KeyMaterial {
   private readonly encryptionKey: Buffer;
   private readonly oldEncryptionKeys: Buffer[];
   readonly successorKey: Buffer;
+  /** HMAC keys for push messages (push-message.ts): the first signs, all verify. */
+  readonly pushKeys: readonly Buffer[];
 
   constructor(secret: string, oldSecrets: string[] = []) {
     this.encryptionKey = deriveKey(secret, 'signing-key-encryption');
     this.oldEncryptionKeys = oldSecrets.map((old) => deriveKey(old, 'signing-key-encryption'));
     this.successorKey = deriveKey(secret, 'refresh-token-successor');
+    this.pushKeys = [secret, ...oldSecrets].map((each) => deriveKey(each, 'revocation-push'));
   }
 
   encrypt(plaintext: string): string {

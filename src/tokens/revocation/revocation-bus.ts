@@ -1,38 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import { Redis } from 'ioredis';
-import type { Revocation } from './revocation.types.js';
-
-/**
- * What an instance publishes. The revocation itself rides along for the verifier package's
- * Redis feed (packages/verifier/src/redis-feed.ts); Gatehouse instances take only its id.
- */
-export type BusMessage = { type: 'revocation'; revocation: Revocation } | { type: 'keys_changed' };
-
-/**
- * What a receiving instance takes from a push message (Redis or PostgreSQL NOTIFY): an event id
- * to read back from the database, or a hint to re-read the signing keys. Never a payload to
- * apply, so whoever can publish on the channel can at most make an instance read the database
- * (issue 8 #15): a message can only ever add a revocation that was committed.
- */
-export type PushNotice = { type: 'revocation'; id: bigint } | { type: 'keys_changed' };
+import { parseSigned, type SignedMessage } from './push-message.js';
 
 export interface BusHandlers {
-  onNotice(notice: PushNotice): void;
+  /**
+   * A message in the right shape, MAC not yet checked, and the channel it came on (part of what
+   * the MAC covers).
+   */
+  onMessage(signed: SignedMessage, channel: string): void;
   /** Called after a (re)connection: messages may have been missed, so catch up from the database. */
   onReconnect(): void;
-  /** A message that is no notice at all (garbage, a wrong shape): dropped; `detail` is for a debug line. */
+  /** A message that is no message at all (garbage, a wrong shape): dropped; `detail` is for a debug line. */
   onMalformed(detail: string): void;
-}
-
-/** The largest value of a PostgreSQL bigint: no event id can exceed it. */
-const MAX_EVENT_ID = 9_223_372_036_854_775_807n;
-
-/** An event id as it travels (a decimal string), or undefined if it cannot be one. */
-export function parseEventId(raw: unknown): bigint | undefined {
-  if (typeof raw !== 'string' || !/^[1-9][0-9]{0,18}$/.test(raw)) return undefined;
-  const id = BigInt(raw);
-  return id <= MAX_EVENT_ID ? id : undefined;
 }
 
 /**
@@ -43,13 +23,16 @@ export function parseEventId(raw: unknown): bigint | undefined {
 export interface RevocationBus {
   readonly status: 'up' | 'down' | 'off';
   start(handlers: BusHandlers): Promise<void>;
-  publish(message: BusMessage): void;
+  /** The channel messages travel on: what `publish`'s MAC must be made for. */
+  readonly channel: string;
+  publish(signed: SignedMessage): void;
   close(): Promise<void>;
 }
 
 /** Single instance, no Redis: the local cache is updated directly; nothing to send. */
 export class InProcessBus implements RevocationBus {
   readonly status = 'off' as const;
+  readonly channel = 'in-process';
   async start(): Promise<void> {}
   publish(): void {}
   async close(): Promise<void> {}
@@ -63,7 +46,7 @@ export class RedisBus implements RevocationBus {
   private readonly subscriber: Redis;
   private connected = false;
 
-  constructor(url: string, private readonly channel: string) {
+  constructor(url: string, readonly channel: string) {
     const options = {
       lazyConnect: true,
       enableOfflineQueue: false,
@@ -81,9 +64,9 @@ export class RedisBus implements RevocationBus {
 
   async start(handlers: BusHandlers): Promise<void> {
     this.subscriber.on('message', (_channel: string, raw: string) => {
-      const notice = this.parse(raw);
-      if (notice === 'own') return;
-      if (notice) handlers.onNotice(notice);
+      const signed = this.parse(raw);
+      if (signed === 'own') return;
+      if (signed) handlers.onMessage(signed, this.channel);
       else handlers.onMalformed(`Redis message ${JSON.stringify(raw.slice(0, 120))}`);
     });
     this.subscriber.on('ready', () => {
@@ -105,24 +88,21 @@ export class RedisBus implements RevocationBus {
     await Promise.race([Promise.all([subscribed, connected]), new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
   }
 
-  publish(message: BusMessage): void {
-    const raw = JSON.stringify({ from: this.instanceId, message });
+  publish(signed: SignedMessage): void {
+    const raw = JSON.stringify({ from: this.instanceId, ...signed });
     this.publisher.publish(this.channel, raw).catch(() => undefined);
   }
 
-  /** The notice in a message (only its type and event id are read), 'own' for our own, undefined for garbage. */
-  private parse(raw: string): PushNotice | 'own' | undefined {
-    let envelope: { from?: unknown; message?: { type?: unknown; revocation?: { id?: unknown } } } | null;
+  /** The signed message in an envelope (`{ from, message, mac }`), 'own' for our own, undefined for garbage. */
+  private parse(raw: string): SignedMessage | 'own' | undefined {
+    let envelope: unknown;
     try {
-      envelope = JSON.parse(raw) as typeof envelope;
+      envelope = JSON.parse(raw);
     } catch {
       return undefined;
     }
-    if (envelope?.from === this.instanceId) return 'own';
-    const message = envelope?.message;
-    if (message?.type === 'keys_changed') return { type: 'keys_changed' };
-    const id = message?.type === 'revocation' ? parseEventId(message.revocation?.id) : undefined;
-    return id === undefined ? undefined : { type: 'revocation', id };
+    if ((envelope as { from?: unknown } | null)?.from === this.instanceId) return 'own';
+    return parseSigned(envelope);
   }
 
   async close(): Promise<void> {

@@ -1,19 +1,33 @@
 import { Logger } from '@nestjs/common';
 import pg from 'pg';
-import { parseEventId, type BusHandlers } from './revocation-bus.js';
+import type { BusHandlers } from './revocation-bus.js';
+import { parseSigned, type SignedMessage } from './push-message.js';
 
 /** The NOTIFY channel (per database, so deployments on separate databases never hear each other). */
 export const NOTIFY_CHANNEL = 'gatehouse_revocations';
-/** In a payload (comma-separated notices): the signing keys changed; any other notice is an event id. */
-export const KEYS_CHANGED_PAYLOAD = 'keys_changed';
-/** Notices per NOTIFY payload: ids of up to 19 digits stay far below PostgreSQL's 8000-byte limit. */
-const NOTICES_PER_PAYLOAD = 300;
+/** Bytes per NOTIFY payload: PostgreSQL refuses 8000 and more. */
+const PAYLOAD_BYTES = 7900;
 
-/** The NOTIFY payloads announcing `ids` (and a key change): one a few hundred notices. */
-export function notifyPayloads(ids: string[], keysChanged: boolean): string[] {
-  const notices = keysChanged ? [...ids, KEYS_CHANGED_PAYLOAD] : ids;
+/**
+ * The NOTIFY payloads carrying `messages`: each a JSON array of signed messages (`{ message, mac }`,
+ * as on Redis), as many to a payload as fit.
+ */
+export function notifyPayloads(messages: SignedMessage[]): string[] {
   const payloads: string[] = [];
-  for (let i = 0; i < notices.length; i += NOTICES_PER_PAYLOAD) payloads.push(notices.slice(i, i + NOTICES_PER_PAYLOAD).join(','));
+  let batch: string[] = [];
+  let bytes = 2;
+  for (const message of messages) {
+    const item = JSON.stringify(message);
+    const size = Buffer.byteLength(item) + 1;
+    if (batch.length > 0 && bytes + size > PAYLOAD_BYTES) {
+      payloads.push(`[${batch.join(',')}]`);
+      batch = [];
+      bytes = 2;
+    }
+    batch.push(item);
+    bytes += size;
+  }
+  if (batch.length > 0) payloads.push(`[${batch.join(',')}]`);
   return payloads;
 }
 /** How the listening connection shows in pg_stat_activity. */
@@ -37,10 +51,11 @@ export const REVOCATION_LISTENER = Symbol('REVOCATION_LISTENER');
 
 /**
  * PostgreSQL LISTEN/NOTIFY as a push channel beside Redis (DESIGN.md "Revocation: write, then
- * broadcast, then catch up"). Revoking transactions call pg_notify with the event id, which
- * PostgreSQL delivers when (and only if) they commit; every instance holds one connection that
- * LISTENs and hands each id to the same read-back path as Redis. Like the bus it may miss
- * messages (while reconnecting): after every (re)connection the handlers catch up.
+ * broadcast, then catch up"). Revoking transactions call pg_notify with their signed revocations,
+ * which PostgreSQL delivers when (and only if) they commit; every instance holds one connection
+ * that LISTENs and hands each message to the same path as Redis (MAC checked, then applied). Any
+ * role that can connect may NOTIFY, so a payload is trusted no more than a Redis message. Like the
+ * bus it may miss messages (while reconnecting): after every (re)connection the handlers catch up.
  */
 export class PgNotifyListener implements RevocationListener {
   private readonly logger = new Logger('RevocationListener');
@@ -101,14 +116,18 @@ export class PgNotifyListener implements RevocationListener {
   }
 
   private receive(payload: string): void {
-    for (const notice of payload.split(',')) {
-      if (notice === KEYS_CHANGED_PAYLOAD) {
-        this.handlers?.onNotice({ type: 'keys_changed' });
-        continue;
-      }
-      const id = parseEventId(notice);
-      if (id === undefined) this.handlers?.onMalformed(`NOTIFY payload ${JSON.stringify(payload.slice(0, 120))}`);
-      else this.handlers?.onNotice({ type: 'revocation', id });
+    let items: unknown;
+    try {
+      items = JSON.parse(payload);
+    } catch {
+      items = undefined;
+    }
+    const malformed = () => this.handlers?.onMalformed(`NOTIFY payload ${JSON.stringify(payload.slice(0, 120))}`);
+    if (!Array.isArray(items)) return malformed();
+    for (const item of items) {
+      const signed = parseSigned(item);
+      if (signed) this.handlers?.onMessage(signed, NOTIFY_CHANNEL);
+      else malformed();
     }
   }
 

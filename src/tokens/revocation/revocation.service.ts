@@ -6,7 +6,9 @@ import { SingleFlight } from '../../common/single-flight.js';
 import type { Tx } from '../../database/prisma.service.js';
 import { Transactions } from '../../database/transactions.service.js';
 import { RevocationCache, type RevocationCheck } from '@gatehouse/verifier/core';
-import { REVOCATION_BUS, type BusHandlers, type PushNotice, type RevocationBus } from './revocation-bus.js';
+import { KeyMaterial } from '../key-material.js';
+import { PushAuthenticator, type BusMessage, type SignedMessage } from './push-message.js';
+import { REVOCATION_BUS, type BusHandlers, type RevocationBus } from './revocation-bus.js';
 import { RevocationEventsRepository } from './revocation-events.repository.js';
 import { NOTIFY_CHANNEL, notifyPayloads, REVOCATION_LISTENER, type RevocationListener } from './revocation-listener.js';
 import type { NewRevocation, Revocation } from './revocation.types.js';
@@ -28,8 +30,8 @@ export interface Revoker {
  */
 export type KeyHint = 'changed' | 'unheard';
 
-/** Why a push message was dropped: not a notice at all, or an event id the database does not hold. */
-export type IgnoredPush = 'malformed' | 'unknown';
+/** Why a push message was dropped: not a message at all, or one whose MAC does not check out. */
+export type IgnoredPush = 'malformed' | 'unauthenticated';
 
 /**
  * Write, then broadcast, then catch up (DESIGN.md). Revocations are recorded only through
@@ -53,10 +55,11 @@ export class RevocationService implements OnModuleInit, OnApplicationShutdown {
   readonly ignored$: Observable<IgnoredPush> = this.ignored.asObservable();
   private readonly sync = new SingleFlight(() => this.catchUp());
   private cursor = 0n;
-  /** The newest id this instance recorded itself: its own read-back after commit covers it. */
+  /** The newest id this instance recorded itself (applied on commit, before any push could come back). */
   private recordedUpTo = 0n;
-  /** Ids heard whose read-back is under way (the same id heard again, over another channel, waits for it). */
-  private readonly readingBack = new Set<bigint>();
+  /** Ids applied from a push whose catch-up read is under way (the same id heard again, over another channel, costs nothing). */
+  private readonly heard = new Set<bigint>();
+  private readonly authenticator: PushAuthenticator;
   private measuredOffsetMs = 0;
   private timers: NodeJS.Timeout[] = [];
 
@@ -67,8 +70,10 @@ export class RevocationService implements OnModuleInit, OnApplicationShutdown {
     private readonly transactions: Transactions,
     @Inject(REVOCATION_BUS) private readonly bus: RevocationBus,
     @Inject(REVOCATION_LISTENER) private readonly listener: RevocationListener,
+    keyMaterial: KeyMaterial,
   ) {
     this.cache = new RevocationCache(config.revocationMemoryMs);
+    this.authenticator = new PushAuthenticator(keyMaterial.pushKeys);
   }
 
   async onModuleInit(): Promise<void> {
@@ -149,8 +154,8 @@ export class RevocationService implements OnModuleInit, OnApplicationShutdown {
         keysChanged: () => (keysChanged = true),
       });
       if (this.listener.status !== 'off' && (recorded.length > 0 || keysChanged)) {
-        const ids = recorded.map((revocation) => revocation.id);
-        await this.repository.notify(tx, NOTIFY_CHANNEL, notifyPayloads(ids, keysChanged));
+        const signed = messagesFor(recorded, keysChanged).map((message) => this.authenticator.sign(NOTIFY_CHANNEL, message));
+        await this.repository.notify(tx, NOTIFY_CHANNEL, notifyPayloads(signed));
       }
       return done;
     });
@@ -175,11 +180,10 @@ export class RevocationService implements OnModuleInit, OnApplicationShutdown {
       const id = BigInt(revocation.id);
       if (id > this.recordedUpTo) this.recordedUpTo = id;
       this.cache.apply(revocation, this.horizonNow());
-      this.bus.publish({ type: 'revocation', revocation });
     }
-    if (keysChanged) {
-      this.keyHints.next('changed');
-      this.bus.publish({ type: 'keys_changed' });
+    if (keysChanged) this.keyHints.next('changed');
+    if (this.bus.status !== 'off') {
+      for (const message of messagesFor(revocations, keysChanged)) this.bus.publish(this.authenticator.sign(this.bus.channel, message));
     }
     // Pick it up in order for the feed right away rather than at the next beat.
     if (revocations.length > 0) void this.syncNow();
@@ -228,6 +232,7 @@ export class RevocationService implements OnModuleInit, OnApplicationShutdown {
     for (;;) {
       const batch = await this.repository.findAfter(this.cursor, CATCH_UP_BATCH);
       for (const revocation of batch) {
+        // Applied already when a push brought it, but not yet in order: the feed and the cursor take it from here.
         if (revocation.kid) this.keyHints.next('changed');
         this.cache.apply(revocation, this.horizonNow());
         this.cursor = BigInt(revocation.id);
@@ -237,9 +242,9 @@ export class RevocationService implements OnModuleInit, OnApplicationShutdown {
     }
   }
 
-  /** What every push channel calls: a notice is an id to read back, never a revocation to apply. */
+  /** What every push channel calls. */
   private readonly pushHandlers: BusHandlers = {
-    onNotice: (notice) => this.receive(notice),
+    onMessage: (signed, channel) => this.receive(signed, channel),
     onReconnect: () => {
       // A key rotation announced while we were away is in no revocation row: re-read the keys.
       this.keyHints.next('changed');
@@ -249,30 +254,41 @@ export class RevocationService implements OnModuleInit, OnApplicationShutdown {
   };
 
   /**
-   * Reads an announced event back through the catch-up read, which applies everything after the
-   * cursor in id order: nothing is applied out of order or twice, and notices arriving together
-   * share one read (single-flight). An id already read, or recorded here, costs nothing.
+   * A pushed message is applied at once if its MAC checks out (only an instance holding
+   * KEY_ENCRYPTION_SECRET can have sent it, after its transaction committed), and dropped if not:
+   * the critical path has no database read. The catch-up read then runs at once, as ever, and
+   * puts the revocation in order for the cursor, the feed and the metrics; it is also what brings
+   * anything a push lost or a forger tried to hide. An id already read in order, recorded here, or
+   * heard over the other channel costs nothing, so a replayed message changes nothing.
    */
-  private receive(notice: PushNotice): void {
-    if (notice.type === 'keys_changed') {
+  private receive(signed: SignedMessage, channel: string): void {
+    if (!this.authenticator.verify(channel, signed)) {
+      this.ignore('unauthenticated', `${signed.message.type} message on ${channel} with a MAC that does not check out`);
+      return;
+    }
+    const { message } = signed;
+    if (message.type === 'keys_changed') {
       this.keyHints.next('changed');
       return;
     }
-    const { id } = notice;
-    if (id <= this.cursor || id <= this.recordedUpTo || this.readingBack.has(id)) return;
-    this.readingBack.add(id);
-    this.sync
-      .run()
-      .then(
-        // The read started after the event was announced, so a committed event is behind the cursor now.
-        () => id > this.cursor && this.ignore('unknown', `event id ${id}, beyond the newest stored one`),
-        (error: unknown) => this.logger.warn(`revocation catch-up failed: ${(error as Error).message}`),
-      )
-      .finally(() => this.readingBack.delete(id));
+    const { revocation } = message;
+    const id = BigInt(revocation.id);
+    if (id <= this.cursor || id <= this.recordedUpTo || this.heard.has(id)) return;
+    this.cache.apply(revocation, this.horizonNow());
+    if (revocation.kid) this.keyHints.next('changed');
+    this.heard.add(id);
+    void this.syncNow().finally(() => this.heard.delete(id));
   }
 
   private ignore(reason: IgnoredPush, detail: string): void {
     this.logger.debug(`ignored a push message (${reason}): ${detail}`);
     this.ignored.next(reason);
   }
+}
+
+/** What a commit announces: each revocation, then whether the signing keys changed. */
+function messagesFor(revocations: Revocation[], keysChanged: boolean): BusMessage[] {
+  const messages: BusMessage[] = revocations.map((revocation) => ({ type: 'revocation', revocation }));
+  if (keysChanged) messages.push({ type: 'keys_changed' });
+  return messages;
 }
