@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RevocationService } from '../../src/tokens/revocation/revocation.service.js';
 import { withClient } from '../support/databases.js';
@@ -92,5 +93,42 @@ describe('revocation ids become visible in id order (the revocation write lock)'
     expect(b.app.get(RevocationService).lastAppliedId).toBeGreaterThanOrEqual(BigInt(events[1].id));
     expect(await session(b, second.bearer)).toEqual({ status: 401, code: 'token_revoked' });
     expect(await session(b, first.bearer)).toEqual({ status: 401, code: 'token_revoked' });
+  });
+});
+
+/**
+ * The revoking instance puts its own commit in order (cursor, feed, metrics) without reading it
+ * back when its id directly follows the cursor; after a gap it reads, as any instance does.
+ */
+describe('the revoking instance follows its own commits', () => {
+  it('in order before transaction() returns when nothing lies between, through a read after a burnt id, each exactly once', async () => {
+    const t = await startApp({ env: { REDIS_URL: '', REVOCATION_SYNC_INTERVAL_MS: '60000', REVOCATION_LISTEN: 'false' } });
+    try {
+      const sut = t.app.get(RevocationService);
+      await sut.syncNow();
+      const seen: string[] = [];
+      const subscription = sut.ordered$.subscribe((revocation) => seen.push(revocation.id));
+      const revokeOne = () => sut.transaction((_tx, revoke) => revoke.record({ sid: randomUUID(), userId: randomUUID(), reason: 'admin' }));
+
+      const first = await revokeOne();
+      // No read could have finished yet: it is in order already.
+      expect(sut.lastAppliedId).toBe(BigInt(first.id));
+      expect(seen).toEqual([first.id]);
+
+      // A rolled-back transaction took the next id: the following commit cannot know nothing lies between.
+      await t.sql(`SELECT nextval('revocation_events_id_seq')`);
+      const second = await revokeOne();
+      expect(BigInt(second.id)).toBe(BigInt(first.id) + 2n);
+      expect(sut.lastAppliedId).toBe(BigInt(first.id));
+      await eventually(async () => expect(sut.lastAppliedId).toBe(BigInt(second.id)), 2000, 5);
+
+      const third = await revokeOne();
+      expect(sut.lastAppliedId).toBe(BigInt(third.id));
+      await sut.syncNow();
+      subscription.unsubscribe();
+      expect(seen).toEqual([first.id, second.id, third.id]);
+    } finally {
+      await t.close();
+    }
   });
 });

@@ -185,8 +185,26 @@ export class RevocationService implements OnModuleInit, OnApplicationShutdown {
     if (this.bus.status !== 'off') {
       for (const message of messagesFor(revocations, keysChanged)) this.bus.publish(this.authenticator.sign(this.bus.channel, message));
     }
-    // Pick it up in order for the feed right away rather than at the next beat.
-    if (revocations.length > 0) void this.syncNow();
+    // In order for the cursor and the feed: at once, or through a read right away rather than at the next beat.
+    if (!this.followDirectly(revocations)) void this.syncNow();
+  }
+
+  /**
+   * Puts this instance's own just-committed revocations in order without reading them back when
+   * they directly follow the cursor: every id up to the cursor has been read, and writers commit
+   * in id order (the advisory lock), so nothing can come between. False when a read is needed:
+   * another instance took an id in between, or a rolled-back transaction burnt one. (Never for a
+   * pushed message: authentic as it may be, it could come from another deployment sharing the
+   * secret, and must not move the cursor past an id this database has yet to show us.)
+   */
+  private followDirectly(revocations: Revocation[]): boolean {
+    for (const revocation of revocations) {
+      const id = BigInt(revocation.id);
+      if (id <= this.cursor) continue; // a read in flight got there first
+      if (id !== this.cursor + 1n) return false;
+      this.follow(revocation);
+    }
+    return true;
   }
 
   /**
@@ -231,15 +249,21 @@ export class RevocationService implements OnModuleInit, OnApplicationShutdown {
   private async catchUp(): Promise<void> {
     for (;;) {
       const batch = await this.repository.findAfter(this.cursor, CATCH_UP_BATCH);
-      for (const revocation of batch) {
-        // Applied already when a push brought it, but not yet in order: the feed and the cursor take it from here.
-        if (revocation.kid) this.keyHints.next('changed');
-        this.cache.apply(revocation, this.horizonNow());
-        this.cursor = BigInt(revocation.id);
-        this.ordered.next(revocation);
-      }
+      // Skipping what was followed meanwhile (this instance's own commits, see followDirectly).
+      for (const revocation of batch) if (BigInt(revocation.id) > this.cursor) this.follow(revocation);
       if (batch.length < CATCH_UP_BATCH) return;
     }
+  }
+
+  /**
+   * The next revocation in id order: into the cache (already there if a push or its own commit
+   * brought it) and on to the cursor, the feed and the metrics.
+   */
+  private follow(revocation: Revocation): void {
+    if (revocation.kid) this.keyHints.next('changed');
+    this.cache.apply(revocation, this.horizonNow());
+    this.cursor = BigInt(revocation.id);
+    this.ordered.next(revocation);
   }
 
   /** What every push channel calls. */
