@@ -62,8 +62,8 @@ const benches = {
     );
   },
   async propagation() {
-    const r = await runPropagationBench({ rounds: smoke ? 3 : 200 });
-    const triple = (x) => `p50 ${ms(x.p50)}, p99 ${ms(x.p99)}, max ${ms(x.max)} (n=${x.n})`;
+    const r = await runPropagationBench({ rounds: smoke ? 3 : 500, seconds: smoke ? 30 : 120 });
+    const triple = (x) => `p50 ${ms(x.p50)}, p99 ${ms(x.p99)}, max ${ms(x.max)} (n=${x.n}, one poll included)`;
     row('revocation visible on another instance, with Redis', triple(r.redis), 'p99 < 5 ms', r.redis.p99 < 5);
     row('revocation visible on another instance, without Redis (NOTIFY)', triple(r.listen), 'p99 < 25 ms', r.listen.p99 < 25);
     row('revocation visible on the same instance (the polling floor)', triple(r.same));
