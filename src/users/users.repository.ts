@@ -46,8 +46,13 @@ export class UsersRepository {
     return tx.user.findUnique({ where: { email } });
   }
 
-  findById(id: string, tx: Tx = this.prisma): Promise<User | null> {
-    return tx.user.findUnique({ where: { id } });
+  /** GET /users/me's read, among others: on the driver pool like findByEmail (issue 10). */
+  async findById(id: string): Promise<User | null> {
+    const rows = await this.sql.rows<UserRow>`
+      SELECT id, email, password_hash, name, role::text AS role, status::text AS status, suspended_reason,
+             email_verified_at, created_at, updated_at
+      FROM users WHERE id = ${id}::uuid`;
+    return rows[0] ? toUser(rows[0]) : null;
   }
 
   /** Row-locks the user for the rest of the transaction (serialises admin changes to one user). */
