@@ -49,6 +49,9 @@ describe('deeply nested JSON', () => {
     async (path) => {
       const deep: number[] = [];
       const flat: number[] = [];
+      // Unmeasured first round: the first request of a path pays for compiling its code.
+      await post(path, DEEP);
+      await post(path, '{"token": 5, "email": 5, "refreshToken": 5}');
       for (let i = 0; i < 5; i++) {
         const res = await post(path, DEEP);
         expect(res.status, JSON.stringify(res.body)).toBe(400);
