@@ -1,6 +1,7 @@
 import { Catch, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { oauthErrorFor } from './error-codes.js';
+import { describeError } from './error-description.js';
 import { toErrorResponse } from './error-mapping.js';
 
 /** The one place errors become HTTP answers (API.md "Conventions"). */
@@ -17,7 +18,8 @@ export class AllExceptionsFilter implements ExceptionFilter {
 export function sendError(reply: FastifyReply, error: unknown, logger: Logger): void {
   const mapped = toErrorResponse(error);
   if (mapped.unexpected) {
-    logger.error(describe(error), error instanceof Error ? error.stack : undefined);
+    // One line, no stack trace (error-description.ts says what it keeps to debug with).
+    logger.error(describeError(error));
   }
   if (reply.sent) return;
   const body = isOAuthEndpoint(reply.request.url)
@@ -31,13 +33,4 @@ export function sendError(reply: FastifyReply, error: unknown, logger: Logger): 
 /** RFC 7009 / 7662 (and later RFC 6749-style) endpoints: their errors also speak OAuth. */
 function isOAuthEndpoint(url: string | undefined): boolean {
   return typeof url === 'string' && url.startsWith('/oauth/');
-}
-
-function describe(error: unknown): string {
-  if (!(error instanceof Error)) return `non-error thrown: ${String(error)}`;
-  const causes: string[] = [];
-  for (let cause = error.cause, depth = 0; cause instanceof Error && depth < 4; cause = cause.cause, depth++) {
-    causes.push(`${cause.name}: ${cause.message}`);
-  }
-  return [`${error.name}: ${error.message}`, ...causes].join(' <- caused by ');
 }
