@@ -1,4 +1,4 @@
-import { Injectable, Logger, type BeforeApplicationShutdown } from '@nestjs/common';
+import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import { AppConfig } from '../config/app-config.js';
 import type { RequestContext } from '../common/request-context.js';
 import { AnomalyCounters } from './anomaly-counters.service.js';
@@ -31,7 +31,7 @@ export interface ForbiddenTarget {
  * raises, however many instances race.
  */
 @Injectable()
-export class AnomalyDetector implements BeforeApplicationShutdown {
+export class AnomalyDetector implements OnModuleDestroy {
   private readonly logger = new Logger('Anomalies');
   private readonly detached = new DetachedWork(MAX_DETACHED_DETECTIONS, this.logger);
   private readonly windowSeconds: number;
@@ -50,7 +50,8 @@ export class AnomalyDetector implements BeforeApplicationShutdown {
     return this.detached.dropped;
   }
 
-  async beforeApplicationShutdown(): Promise<void> {
+  /** Shutdown, once no handler runs: detections finish (they may audit: AuditService flushes after). */
+  async onModuleDestroy(): Promise<void> {
     await this.detached.settle();
   }
 

@@ -1,4 +1,4 @@
-import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
+import { Injectable, Logger, type BeforeApplicationShutdown } from '@nestjs/common';
 import type { Tx } from '../database/prisma.service.js';
 import type { AuditEventResponse, AuditPage } from './audit-event.response.js';
 import type { AuditEventType } from './audit-event-types.js';
@@ -14,10 +14,12 @@ export type { NewAuditEvent } from './audit.repository.js';
  * Never a password or token in an event.
  */
 @Injectable()
-export class AuditService implements OnModuleDestroy {
+export class AuditService implements BeforeApplicationShutdown {
   private readonly logger = new Logger('Audit');
   private readonly routine: AuditBatch;
   private lastLossWarnAt = 0;
+  /** recordDetached inserts under way (shutdown waits for them). */
+  private readonly detached = new Set<Promise<void>>();
   /** Routine events lost since boot (a batch the database refused, or too many waiting). */
   lostRoutineEvents = 0;
 
@@ -31,9 +33,12 @@ export class AuditService implements OnModuleDestroy {
     });
   }
 
-  /** Shutdown: what is batched is written before the pool closes (the database module ends last). */
-  onModuleDestroy(): Promise<void> {
-    return this.routine.flush();
+  /**
+   * Shutdown, after handlers and detections (onModuleDestroy) finished recording: what is
+   * batched or detached is written before the pool closes (DatabaseModule, last).
+   */
+  async beforeApplicationShutdown(): Promise<void> {
+    await Promise.all([this.routine.flush(), ...this.detached]);
   }
 
   record(event: NewAuditEvent, tx?: Tx): Promise<void> {
@@ -42,9 +47,13 @@ export class AuditService implements OnModuleDestroy {
 
   /** Best effort, outside any transaction (failed logins and the like). */
   recordDetached(event: NewAuditEvent): void {
-    this.repository.insert(event).catch((error: unknown) => {
-      this.logger.warn(`could not write audit event ${event.type}: ${(error as Error).message}`);
-    });
+    const writing: Promise<void> = this.repository
+      .insert(event)
+      .catch((error: unknown) => {
+        this.logger.warn(`could not write audit event ${event.type}: ${(error as Error).message}`);
+      })
+      .finally(() => this.detached.delete(writing));
+    this.detached.add(writing);
   }
 
   /**

@@ -1,4 +1,4 @@
-import { Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { PrismaPg } from '@prisma/adapter-pg';
 import { PrismaClient, type Prisma } from '../generated/prisma/client.js';
 import { Sql } from './sql.service.js';
@@ -7,13 +7,9 @@ export type Tx = Prisma.TransactionClient;
 
 /** Injected only into repositories (STYLE.md "Only repositories touch Prisma"). */
 @Injectable()
-export class PrismaService extends PrismaClient implements OnModuleDestroy {
+export class PrismaService extends PrismaClient {
   constructor(sql: Sql) {
-    // The pool Sql owns (and configures); Prisma ends it on $disconnect.
+    // The pool Sql owns (and configures); Prisma ends it on $disconnect (DatabaseModule, last).
     super({ adapter: new PrismaPg(sql.pool, { disposeExternalPool: true }) });
-  }
-
-  async onModuleDestroy(): Promise<void> {
-    await this.$disconnect();
   }
 }

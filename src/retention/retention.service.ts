@@ -1,4 +1,4 @@
-import { Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { AppConfig } from '../config/app-config.js';
 import type { Tx } from '../database/prisma.service.js';
 import { RetentionRepository } from './retention.repository.js';
@@ -19,7 +19,7 @@ export type RetentionReport = Record<
  * retention, in bounded batches, every RETENTION_INTERVAL_SECONDS, by one instance at a time.
  */
 @Injectable()
-export class RetentionService implements OnModuleInit, OnApplicationShutdown {
+export class RetentionService implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger('Retention');
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<RetentionReport | undefined> | undefined;
@@ -35,7 +35,8 @@ export class RetentionService implements OnModuleInit, OnApplicationShutdown {
     this.timer = setInterval(() => void this.runOnce().catch((error: unknown) => this.logger.warn(`retention run failed: ${(error as Error).message}`)), intervalMs).unref();
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  /** A prune under way finishes before the pool closes (DatabaseModule, last). */
+  async onModuleDestroy(): Promise<void> {
     clearInterval(this.timer);
     await this.running?.catch(() => undefined);
   }

@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { Subject, type Observable } from 'rxjs';
 import { Clock } from '../../common/clock.js';
 import { AppConfig } from '../../config/app-config.js';
@@ -39,7 +39,7 @@ export type IgnoredPush = 'malformed' | 'unauthenticated';
  * polls the database for anything newer than its cursor, so a lost message only costs time.
  */
 @Injectable()
-export class RevocationService implements OnModuleInit, OnApplicationShutdown {
+export class RevocationService implements OnModuleInit, BeforeApplicationShutdown {
   private readonly logger = new Logger('Revocation');
   readonly cache: RevocationCache;
   private readonly ordered = new Subject<Revocation>();
@@ -88,7 +88,8 @@ export class RevocationService implements OnModuleInit, OnApplicationShutdown {
     this.timers.push(setInterval(() => void this.measureAndPrune(), 30_000).unref());
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  /** After detections settled (they revoke through here), before the pool closes. */
+  async beforeApplicationShutdown(): Promise<void> {
     for (const timer of this.timers) clearInterval(timer);
     await this.sync.idle;
     await Promise.all([this.bus.close(), this.listener.close()]);
