@@ -9,6 +9,7 @@ import { registerAccessLog, requestId } from './common/access-log.js';
 import { AllExceptionsFilter } from './common/all-exceptions.filter.js';
 import { JSON_BODY_LIMIT_BYTES, registerBodyParsers } from './common/body-parsers.js';
 import { DomainError } from './common/domain-error.js';
+import { HandlerDrain } from './common/handler-drain.js';
 import { answerMethodNotAllowed, clientErrorHandler, frameworkErrors, refuseBadPreflights } from './common/framework-errors.js';
 import { registerSecurityHeaders } from './common/security-headers.js';
 import { PinoLogger } from './common/pino-logger.js';
@@ -39,7 +40,8 @@ export async function createApp(
     trustProxy: toFastifyTrustProxy(config.get('TRUST_PROXY')),
     // Nest logs through the logger below; Fastify's own request log stays off on the hot path.
     logger: false,
-    // On close, idle keep-alive sockets go at once; in-flight requests finish first.
+    // On close, idle keep-alive sockets go at once; in-flight requests finish first (and their
+    // handlers, also when the client is gone: HandlerDrain).
     forceCloseConnections: 'idle',
     // Router and HTTP-parser errors in API.md's shape, never echoing the URL (issue 8 #8).
     frameworkErrors,
@@ -53,6 +55,8 @@ export async function createApp(
     abortOnError: false,
   });
   const fastify = app.getHttpAdapter().getInstance();
+  // A graceful stop waits for handlers, not only connections (main.ts drainOnSignals).
+  HandlerDrain.register(fastify);
   registerSecurityHeaders(app);
   registerBodyParsers(app);
   // JSON only: Fastify's built-in text/plain parser would hand validation a bare string.

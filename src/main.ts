@@ -21,7 +21,7 @@ async function main(): Promise<void> {
   }
   const logger = new PinoLogger(config.get('LOG_LEVEL'));
   const app = await createApp(config, logger);
-  drainOnSignals(app, logger);
+  drainOnSignals(app, config, logger);
   await app.listen({ port: config.get('PORT'), host: config.get('HOST') });
   const database = app.get(DatabaseConnection);
   const address = app.getHttpServer().address();
@@ -34,20 +34,30 @@ async function main(): Promise<void> {
 }
 
 /**
- * Graceful stop: stop accepting, let in-flight requests finish (so no transaction is cut off
- * by a disconnecting pool), then run Nest's shutdown hooks (database, Redis, timers).
+ * Graceful stop: stop accepting, let every request handler already started run to completion,
+ * also one whose client is gone (HandlerDrain), for at most SHUTDOWN_TIMEOUT_MS; then Nest's
+ * shutdown hooks settle detached work before the database and Redis close (README "Graceful shutdown").
  */
-function drainOnSignals(app: Awaited<ReturnType<typeof createApp>>, logger: PinoLogger): void {
+function drainOnSignals(app: Awaited<ReturnType<typeof createApp>>, config: AppConfig, logger: PinoLogger): void {
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     logger.log(`${signal} received: draining`, 'Shutdown');
-    try {
-      await app.getHttpAdapter().getInstance().close();
-    } catch (error) {
+    const fastify = app.getHttpAdapter().getInstance();
+    const closed = fastify.close().catch((error: unknown) => {
       logger.warn(`HTTP server did not close cleanly: ${(error as Error).message}`, 'Shutdown');
+    });
+    const timeoutMs = config.get('SHUTDOWN_TIMEOUT_MS');
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<true>((resolve) => (timer = setTimeout(resolve, timeoutMs, true)));
+    if (await Promise.race([Promise.all([closed, fastify.handlerDrain.idle()]), timedOut]) === true) {
+      const running = fastify.handlerDrain.running;
+      logger.warn(`SHUTDOWN_TIMEOUT_MS (${timeoutMs} ms) passed with ${running} request handler${running === 1 ? '' : 's'} still running: closing anyway`, 'Shutdown');
+      fastify.server.closeAllConnections();
+      await closed;
     }
+    clearTimeout(timer);
     await app.close();
     process.exit(0);
   };

@@ -100,6 +100,8 @@ export const configSchema = z.object({
   // Slow or unfinished requests (issue 8 #10): headers and body must arrive within this.
   REQUEST_TIMEOUT_MS: int(100, 600_000).default(10_000),
   KEEP_ALIVE_TIMEOUT_MS: int(100, 600_000).default(72_000),
+  // Graceful stop: how long SIGTERM/SIGINT waits for request handlers already running.
+  SHUTDOWN_TIMEOUT_MS: int(100, 600_000).default(10_000),
   // /metrics and /docs exposure (issue 8 #11).
   METRICS_TOKEN: optionalString.pipe(z.string().min(16).optional()),
   METRICS_PORT: z

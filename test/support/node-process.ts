@@ -13,7 +13,7 @@ export function startNode(entry: string, cwd: string, env: Record<string, string
     const timer = setTimeout(() => reject(new Error(`${entry} did not start: ${output}`)), 60_000);
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
-      const match = /listening on (http:\/\/[^\s]+)/.exec(output);
+      const match = /listening on (http:\/\/[^\s"]+)/.exec(output);
       if (match) {
         clearTimeout(timer);
         resolve({ url: match[1].replace(/\/$/, ''), child });
