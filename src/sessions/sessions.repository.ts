@@ -27,18 +27,6 @@ export class SessionsRepository {
   }
 
   /**
-   * The rotation decision: marks the token used only if nobody did first. Concurrent callers
-   * queue on the row lock; exactly one sees count 1.
-   */
-  async markUsed(tx: Tx, params: { id: string; successorId: string; now: Date }): Promise<boolean> {
-    const { count } = await tx.refreshToken.updateMany({
-      where: { id: params.id, usedAt: null },
-      data: { usedAt: params.now, successorId: params.successorId },
-    });
-    return count === 1;
-  }
-
-  /**
    * Locks the user row for the rest of the transaction and returns the row as it is now.
    * `update` (a user-wide revocation) excludes a login's FOR SHARE (SessionStartRepository), so a
    * new session is committed either wholly before or wholly after such a revocation.
@@ -68,19 +56,6 @@ export class SessionsRepository {
     while ((await this.clock(tx)).getTime() <= instant.getTime()) {
       await new Promise((resolve) => setTimeout(resolve, 1));
     }
-  }
-
-  async insertToken(tx: Tx, token: { id: string; sessionId: string; tokenHash: string }): Promise<void> {
-    await tx.refreshToken.create({ data: token });
-  }
-
-  /** Records use of a live session; false if it was revoked or expired meanwhile. */
-  async touchLive(tx: Tx, params: { id: string; now: Date; userAgent?: string; ip?: string }): Promise<boolean> {
-    const { count } = await tx.session.updateMany({
-      where: { id: params.id, revokedAt: null, expiresAt: { gt: params.now } },
-      data: { lastUsedAt: params.now, userAgent: params.userAgent, ip: params.ip },
-    });
-    return count === 1;
   }
 
   /** True while the session of `userId` is not revoked (read inside the caller's transaction). */
