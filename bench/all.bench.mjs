@@ -3,7 +3,8 @@
 // it as JSON under bench/results/ (git-ignored). Traffic goes only to 127.0.0.1; it stops only the
 // server processes it started. Not a test: the figures depend on the machine and its load.
 // BENCH_SMOKE=1 runs every bench with tiny counts (the smoke test in test/bench/); BENCH_ONLY
-// (comma-separated: refresh,login,http,propagation,verifier,cache) runs a subset.
+// (comma-separated: refresh,login,http,propagation,verifier,cache) runs a subset. BENCH_README=1
+// then writes the table into README.md (bench/readme.mjs; never for a smoke run or a subset).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import path from 'node:path';
@@ -12,6 +13,7 @@ import { runCacheMemoryBench } from './cache-memory.bench.mjs';
 import { runHttpBench } from './http.bench.mjs';
 import { runLoginBench } from './login.bench.mjs';
 import { runPropagationBench } from './propagation.bench.mjs';
+import { updateReadme } from './readme.mjs';
 import { runRefreshBench } from './refresh.bench.mjs';
 import { perSecond, runVerifierBench } from './verifier.bench.mjs';
 
@@ -122,3 +124,7 @@ mkdirSync(dir, { recursive: true });
 const file = path.join(dir, `bench-${started.toISOString().replace(/[:.]/g, '-')}${smoke ? '-smoke' : ''}.json`);
 writeFileSync(file, `${JSON.stringify({ ...meta, rows }, null, 2)}\n`);
 console.log(`written: ${path.relative(process.cwd(), file)}`);
+if (process.env.BENCH_README && !smoke && !only) {
+  updateReadme(file, fileURLToPath(new URL('../README.md', import.meta.url)));
+  console.log('README.md: benchmark table updated');
+}

@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -42,8 +43,33 @@ describe('npm run bench (smoke: tiny counts)', () => {
       for (const figure of ['refreshes/s', 'bcrypt limit', '/auth/session vs /health/live', '/users/me', 'login flood', 'with Redis', 'without Redis', 'first-seen', 'repeat token', 'revocation cache']) {
         expect(report.rows.some((row) => row.figure.includes(figure)), figure).toBe(true);
       }
+      await expectReadmeRegenerated(file, report.rows);
     } finally {
       rmSync(file, { force: true });
     }
   }, 300_000);
 });
+
+/** bench/readme.mjs puts that output's table between README's markers and touches nothing else (on a copy). */
+async function expectReadmeRegenerated(resultsFile: string, rows: Array<{ figure: string; value: string }>): Promise<void> {
+  const { END_MARKER, START_MARKER, updateReadme } = (await import(path.join(root, 'bench/readme.mjs'))) as {
+    END_MARKER: string;
+    START_MARKER: string;
+    updateReadme: (results: string, readme: string) => void;
+  };
+  const readme = readFileSync(path.join(root, 'README.md'), 'utf8');
+  const dir = mkdtempSync(path.join(tmpdir(), 'gatehouse-readme-'));
+  try {
+    const copy = path.join(dir, 'README.md');
+    writeFileSync(copy, readme);
+    updateReadme(resultsFile, copy);
+    const updated = readFileSync(copy, 'utf8');
+    const outside = (text: string) => text.slice(0, text.indexOf(START_MARKER)) + text.slice(text.indexOf(END_MARKER));
+    expect(outside(updated)).toBe(outside(readme));
+    const block = updated.slice(updated.indexOf(START_MARKER), updated.indexOf(END_MARKER));
+    expect(block).toContain('a smoke run');
+    for (const row of rows) expect(block).toContain(`| ${row.figure.replace(/\|/g, '\\|')} | ${row.value.replace(/\|/g, '\\|')} |`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
