@@ -112,6 +112,23 @@ describe('graceful shutdown', () => {
     return (await res.json()) as { refreshToken: string; sessionId: string };
   }
 
+  /**
+   * A login sent and held at its lockout reset (the statement of the 15:38 benchmark log), which
+   * waits on a row lock the returned transaction holds until the test commits it.
+   */
+  async function loginHeldAtLockoutReset(url: string, email: string): Promise<{ key: string; lock: pg.Client; request: http.ClientRequest }> {
+    const key = `lockout:${createHash('sha256').update(email, 'utf8').digest('hex')}`;
+    await query(`INSERT INTO login_lockouts (key, failures, level, expires_at) VALUES ($1, 1, 0, now() + interval '1 hour')`, [key]);
+    const lock = await holder();
+    await lock.query('BEGIN');
+    await lock.query('SELECT 1 FROM login_lockouts WHERE key = $1 FOR UPDATE', [key]);
+    const request = http.request(`${url}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' } });
+    request.on('error', () => undefined);
+    request.end(JSON.stringify({ email, password: PASSWORD }));
+    await statementWaits(/DELETE FROM login_lockouts/);
+    return { key, lock, request };
+  }
+
   /** SIGTERM, then wait until the server has begun to stop (and, unfixed, closed its pool). */
   async function terminate(s: Server): Promise<void> {
     s.child.kill('SIGTERM');
@@ -126,17 +143,7 @@ describe('graceful shutdown', () => {
   it('a login whose client went away still runs to completion: its session and audit row commit, exit 0, no error logged', async () => {
     const sut = await start();
     const user = await register(sut.url);
-    // The login's lockout reset (the statement of the 15:38 benchmark log) waits on this row lock.
-    const key = `lockout:${createHash('sha256').update(user.email, 'utf8').digest('hex')}`;
-    await query(`INSERT INTO login_lockouts (key, failures, level, expires_at) VALUES ($1, 1, 0, now() + interval '1 hour')`, [key]);
-    const lock = await holder();
-    await lock.query('BEGIN');
-    await lock.query('SELECT 1 FROM login_lockouts WHERE key = $1 FOR UPDATE', [key]);
-
-    const request = http.request(`${sut.url}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' } });
-    request.on('error', () => undefined);
-    request.end(JSON.stringify({ email: user.email, password: PASSWORD }));
-    await statementWaits(/DELETE FROM login_lockouts/);
+    const { key, lock, request } = await loginHeldAtLockoutReset(sut.url, user.email);
     // The load tool's run ends: the client is gone before the server is told to stop.
     request.destroy();
     await terminate(sut);
@@ -197,15 +204,7 @@ describe('graceful shutdown', () => {
   it('a handler still running past SHUTDOWN_TIMEOUT_MS gets one warning line, and the process still exits 0', async () => {
     const sut = await start({ SHUTDOWN_TIMEOUT_MS: '300' });
     const user = await register(sut.url);
-    const key = `lockout:${createHash('sha256').update(user.email, 'utf8').digest('hex')}`;
-    await query(`INSERT INTO login_lockouts (key, failures, level, expires_at) VALUES ($1, 1, 0, now() + interval '1 hour')`, [key]);
-    const lock = await holder();
-    await lock.query('BEGIN');
-    await lock.query('SELECT 1 FROM login_lockouts WHERE key = $1 FOR UPDATE', [key]);
-    const request = http.request(`${sut.url}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' } });
-    request.on('error', () => undefined);
-    request.end(JSON.stringify({ email: user.email, password: PASSWORD }));
-    await statementWaits(/DELETE FROM login_lockouts/);
+    const { lock } = await loginHeldAtLockoutReset(sut.url, user.email);
 
     sut.child.kill('SIGTERM');
     await eventually(async () => expect(sut.lines.some((line) => line.context === 'Shutdown' && line.level === 40)).toBe(true));
