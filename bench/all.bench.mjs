@@ -55,9 +55,15 @@ const benches = {
   async http() {
     const r = await runHttpBench({ durationS: smoke ? 1 : 8, connections: smoke ? 4 : 50 });
     const vs = (x) => x.perSecond / r.live.perSecond;
-    row('GET /health/live (floor)', `${rate(r.live.perSecond)}, p99 ${r.live.p99} ms`);
-    row('GET /auth/session vs /health/live', `${vs(r.session).toFixed(2)} (${rate(r.session.perSecond)}, p99 ${r.session.p99} ms)`, '>= 0.95', vs(r.session) >= 0.95);
-    row('GET /users/me vs /health/live', `${vs(r.usersMe).toFixed(2)} (${rate(r.usersMe.perSecond)}, p99 ${r.usersMe.p99} ms)`);
+    const cpu = (x) => `${x.cpuUsPerRequest.toFixed(0)} µs server CPU/req`;
+    row('GET /health/live (floor)', `${rate(r.live.perSecond)}, p99 ${r.live.p99} ms, ${cpu(r.live)}`);
+    row(
+      'GET /auth/session vs /health/live',
+      `${vs(r.session).toFixed(2)} (${rate(r.session.perSecond)}, p99 ${r.session.p99} ms, ${cpu(r.session)})`,
+      '>= 0.95',
+      vs(r.session) >= 0.95,
+    );
+    row('GET /users/me vs /health/live', `${vs(r.usersMe).toFixed(2)} (${rate(r.usersMe.perSecond)}, p99 ${r.usersMe.p99} ms, ${cpu(r.usersMe)})`);
     row(
       'GET /auth/session p99 during a login flood (cost 12)',
       `${r.sessionDuringFlood.p99} ms (${rate(r.sessionDuringFlood.perSecond)}; logins ${r.loginFlood.perSecond.toFixed(1)}/s)`,
