@@ -75,6 +75,7 @@ const benches = {
     row('revocation visible on another instance, with Redis', triple(r.redis), 'p99 < 5 ms', r.redis.p99 < 5);
     row('revocation visible on another instance, without Redis (NOTIFY)', triple(r.listen), 'p99 < 25 ms', r.listen.p99 < 25);
     row('revocation visible on the same instance (the polling floor)', triple(r.same));
+    row('one GET /auth/session, nothing revoked (the machine under all three)', `p50 ${ms(r.plain.p50)}, p99 ${ms(r.plain.p99)}, max ${ms(r.plain.max)} (n=${r.plain.n})`);
   },
   async verifier() {
     const r = await runVerifierBench({ scale: smoke ? 0.01 : 1 });
