@@ -44,7 +44,8 @@ export class AccessTokenGuard implements CanActivate {
   canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     const policy = this.policyOf(context);
     if (policy.isPublic) return true;
-    const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
+    // The HTTP request is the context's first argument; switchToHttp() would build an object per call to say so.
+    const request = context.getArgByIndex<AuthenticatedRequest>(0);
     const header = request.headers.authorization;
     if (header === undefined && policy.optionalAuth) return true;
     const socket = request.raw.socket;

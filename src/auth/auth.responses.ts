@@ -22,3 +22,17 @@ export class SessionStatus {
   @ApiProperty({ description: 'NumericDate' }) iat!: number;
   @ApiProperty({ description: 'NumericDate' }) exp!: number;
 }
+
+/** SessionStatus as the JSON Schema Fastify compiles GET /auth/session's serialiser from. */
+export const SESSION_STATUS_SCHEMA = {
+  type: 'object',
+  properties: {
+    active: { type: 'boolean' },
+    sub: { type: 'string' },
+    sid: { type: 'string' },
+    role: { type: 'string' },
+    iat: { type: 'number' },
+    exp: { type: 'number' },
+  },
+  required: ['active', 'sub', 'sid', 'role', 'iat', 'exp'],
+} as const;
